@@ -1,0 +1,164 @@
+/**
+ * The HTTP API (Fastify). `buildApp` builds the app without listening (tests use `inject()`);
+ * the CLI calls `listen()`. Every error leaves as `{ error: { code, message } }` with a code
+ * from docs/errors.md; client input never produces a 500.
+ * @module
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import { ApiErrorCodes, HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
+import { MAX_BATCH, Routes, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
+import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
+
+export interface AppOptions {
+  /** Largest request body accepted (bytes). */
+  bodyLimit?: number;
+  /** Default and maximum wait for `wait=true` submissions. */
+  defaultWaitMs?: number;
+  logger?: boolean;
+}
+
+/** Bodies are validated without coercion or stripping: a signed envelope must arrive exactly as signed. */
+const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
+/** Query strings and path params arrive as strings: coerce to the schema's types. */
+const paramAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
+
+function toWire(r: SubmitResult): SubmitResultWire {
+  if (r.status === 'committed') return { status: 'committed', ...r.commitment };
+  if (r.status === 'accepted') return { txId: r.txId, status: 'accepted' };
+  return { txId: r.txId, status: 'rejected', error: { code: r.error.code, message: r.error.message } };
+}
+
+function errorBody(e: HealthLedgerError): ApiErrorBody {
+  return { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
+}
+
+/** Builds the API for `node`. */
+export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise<FastifyInstance> {
+  const maxWait = opts.defaultWaitMs ?? 30_000;
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
+    // Request ids only; never log bodies or query strings (they can identify patients).
+    disableRequestLogging: true,
+  });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'HealthLedger node API',
+        version: '1',
+        description: 'Errors: `{ error: { code, message } }`; codes in docs/errors.md.',
+      },
+    },
+  });
+
+  app.setErrorHandler((err: FastifyError | HealthLedgerError, _req, reply) => {
+    let e: HealthLedgerError;
+    if (err instanceof HealthLedgerError) e = err;
+    else if ((err as FastifyError).validation) e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HealthLedgerError('PAYLOAD_TOO_LARGE');
+    else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500)
+      e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
+    else {
+      app.log.error({ err: { message: err.message, stack: err.stack } }, 'internal error');
+      e = new HealthLedgerError('INTERNAL');
+    }
+    node.metrics.rejected(e.code);
+    void reply.status(e.status).send(errorBody(e));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    node.metrics.rejected('ROUTE_NOT_FOUND');
+    void reply.status(404).send(errorBody(new HealthLedgerError('ROUTE_NOT_FOUND')));
+  });
+
+  const route = <Q = unknown, P = unknown, B = unknown>(
+    def: RouteDef,
+    handler: (req: { query: Q; params: P; body: B }, reply: import('fastify').FastifyReply) => unknown,
+  ): void => {
+    const schema: Record<string, unknown> = { summary: def.summary, tags: def.tags };
+    if (def.params) schema['params'] = def.params;
+    if (def.querystring) schema['querystring'] = def.querystring;
+    if (def.body) schema['body'] = def.body;
+    app.route({ method: def.method, url: def.url, schema, handler: (req, reply) => handler(req as never, reply) });
+  };
+
+  const waitMs = (q: { timeoutMs?: number }): number => Math.min(q.timeoutMs ?? maxWait, maxWait);
+
+  route<{ wait?: boolean; timeoutMs?: number }, unknown, unknown>(Routes.submitTx, async (req, reply) => {
+    const [r] = await node.submit([req.body], { wait: req.query.wait === true, timeoutMs: waitMs(req.query) });
+    if (r === undefined) throw new HealthLedgerError('INTERNAL');
+    if (r.status === 'rejected') throw r.error;
+    return reply.status(r.status === 'committed' ? 200 : 202).send(toWire(r));
+  });
+
+  route<{ wait?: boolean; timeoutMs?: number }, unknown, { txs: unknown[] }>(Routes.submitBatch, async (req) => {
+    if (req.body.txs.length > MAX_BATCH) throw new HealthLedgerError('BATCH_TOO_LARGE');
+    const results = await node.submit(req.body.txs, { wait: req.query.wait === true, timeoutMs: waitMs(req.query) });
+    for (const r of results) if (r.status === 'rejected') node.metrics.rejected(r.error.code);
+    return { results: results.map(toWire) };
+  });
+
+  route<{ treeSize?: number }, { txId: string }>(Routes.getReceipt, (req) =>
+    node.getReceipt(req.params.txId, req.query.treeSize),
+  );
+
+  route<{ from?: number; limit?: number }>(Routes.listBlocks, (req) => ({
+    head: node.chainHead(),
+    blocks: node.listBlocks(req.query.from ?? 1, req.query.limit ?? 50),
+  }));
+
+  route<unknown, { height: number }>(Routes.getBlock, (req) => {
+    const b = node.getBlock(req.params.height);
+    if (b === undefined) throw new HealthLedgerError('NOT_FOUND', `no block at height ${req.params.height}`);
+    return b;
+  });
+
+  route(Routes.latestCheckpoint, () => {
+    const c = node.latestCheckpoint();
+    if (c === undefined) throw new HealthLedgerError('NOT_FOUND', 'no block committed yet');
+    return c;
+  });
+
+  route<unknown, { height: number }>(Routes.checkpointAt, (req) => {
+    const c = node.checkpointAtHeight(req.params.height);
+    if (c === undefined) throw new HealthLedgerError('NOT_FOUND', `no checkpoint at height ${req.params.height}`);
+    return c;
+  });
+
+  route<{ from: number; to: number }>(Routes.consistency, (req) => node.consistency(req.query.from, req.query.to));
+
+  route<unknown, { org: string; member: string }>(Routes.getMember, (req) => {
+    const m = node.getMember(`${req.params.org}/${req.params.member}`);
+    if (m === undefined) throw new HealthLedgerError('NOT_FOUND', 'no such member');
+    return m;
+  });
+
+  route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
+
+  route(Routes.health, (_req, reply) => {
+    const halted = node.haltReason;
+    return reply.status(halted ? 503 : 200).send({
+      status: halted ? 'halted' : 'ok',
+      ...(halted ? { reason: halted } : {}),
+      nodeId: node.nodeId,
+      chainId: node.chainId,
+      head: node.chainHead(),
+      pending: node.pendingCount,
+    });
+  });
+
+  route(Routes.metrics, (_req, reply) =>
+    reply.header('content-type', 'text/plain; version=0.0.4').send(node.metrics.render()),
+  );
+
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return app;
+}
+
+/** Every API error code (for docs and tests). */
+export const API_ERROR_CODES = Object.keys(ApiErrorCodes);

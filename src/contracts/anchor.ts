@@ -1,0 +1,60 @@
+/**
+ * Anchors: a member notarizes a 32-byte keyed commitment (e.g. an HMAC of an off-chain document
+ * under a per-patient secret) under a key of their own namespace, with a version counter.
+ * The ledger never sees the document, and a plain hash of health data must never be anchored.
+ * @module
+ */
+import { canonicalize } from '../protocol/jcs.js';
+import type { Contract } from './contract.js';
+import { Keys } from './state.js';
+
+/** Anchor record stored under `anchor/<signer>/<key>`. */
+export interface AnchorRecord {
+  commitment: string;
+  version: number;
+  txId: string;
+  height: number;
+  timestampMs: number;
+}
+
+interface AnchorPayload {
+  key: string;
+  commitment: string;
+  expectedVersion: number | null;
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+const COMMITMENT_PATTERN = /^[0-9a-f]{64}$/;
+
+/** `anchor.put`: record (or update, optionally compare-and-set) a keyed commitment. */
+export const putAnchor: Contract<AnchorPayload> = {
+  type: 'anchor.put',
+  roles: 'any',
+  description: 'Anchor a 32-byte keyed commitment (hex) under a key in the signer’s namespace.',
+  parse(payload) {
+    const { key, commitment, expectedVersion } = payload;
+    if (Object.keys(payload).some((k) => k !== 'key' && k !== 'commitment' && k !== 'expectedVersion'))
+      return { invalid: 'expected { key, commitment, expectedVersion? }' };
+    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) return { invalid: 'key must match [A-Za-z0-9._:-]{1,128}' };
+    if (typeof commitment !== 'string' || !COMMITMENT_PATTERN.test(commitment))
+      return { invalid: 'commitment must be 64 lower-case hex characters' };
+    if (expectedVersion !== undefined && (typeof expectedVersion !== 'number' || !Number.isSafeInteger(expectedVersion) || expectedVersion < 0))
+      return { invalid: 'expectedVersion must be a non-negative integer' };
+    return { key, commitment, expectedVersion: expectedVersion ?? null };
+  },
+  execute(ctx, { key, commitment, expectedVersion }) {
+    const stateKey = Keys.anchor(ctx.signer.id, key);
+    const raw = ctx.get(stateKey);
+    const current = raw === undefined ? 0 : (JSON.parse(raw) as AnchorRecord).version;
+    if (expectedVersion !== null && expectedVersion !== current) return 'ANCHOR_VERSION_CONFLICT';
+    const record: AnchorRecord = {
+      commitment,
+      version: current + 1,
+      txId: ctx.txId,
+      height: ctx.height,
+      timestampMs: ctx.timestampMs,
+    };
+    ctx.put(stateKey, canonicalize(record));
+    return 'VALID';
+  },
+};

@@ -1,0 +1,23 @@
+/**
+ * The built-in contracts, by transaction type. Adding a contract means adding it here; the
+ * executor, the API's OpenAPI description and docs all read this one table.
+ * @module
+ */
+import type { Contract } from './contract.js';
+import { enrollMember, revokeMember } from './membership.js';
+import { putAnchor } from './anchor.js';
+
+/** Every built-in contract. */
+export const BUILTIN_CONTRACTS: readonly Contract<never>[] = [
+  enrollMember as Contract<never>,
+  revokeMember as Contract<never>,
+  putAnchor as Contract<never>,
+];
+
+/** Contracts by type. */
+export type ContractRegistry = ReadonlyMap<string, Contract<never>>;
+
+/** Builds a registry from contracts (the built-ins unless given). */
+export function contractRegistry(contracts: readonly Contract<never>[] = BUILTIN_CONTRACTS): ContractRegistry {
+  return new Map(contracts.map((c) => [c.type, c]));
+}

@@ -1,0 +1,546 @@
+/**
+ * A HealthLedger node: accepts signed transactions, hands them to the orderer, applies ordered
+ * batches with the pure executor, persists each block atomically, and serves blocks, receipts,
+ * checkpoints and proofs. Adapters (store, orderer, signature verifier, clock) are injected;
+ * the node holds no module-level state.
+ * @module
+ */
+import { fromBase64Url, toHex } from '../protocol/bytes.js';
+import {
+  blockHash,
+  logLeafBytes,
+  nextStateRoot,
+  signBlockHash,
+  signCheckpoint,
+  type Block,
+  type BlockHeader,
+  type SignedCheckpoint,
+} from '../protocol/block.js';
+import { HealthLedgerError } from '../protocol/errors.js';
+import { validateGenesis, type Genesis, type ValidatedGenesis } from '../protocol/genesis.js';
+import { canonicalize } from '../protocol/jcs.js';
+import { CompactRange, consistencyProof, inclusionProof, leafHash } from '../protocol/merkle/index.js';
+import type { Receipt } from '../protocol/receipt.js';
+import { decodeTx, isDecodeFailure, type SignedTx } from '../protocol/tx.js';
+import type { ValidationCode } from '../protocol/validation.js';
+import { isInvalid, readMember, type MemberRecord } from '../contracts/contract.js';
+import { executeBlock, prepareBlock, type BlockContext } from '../contracts/execute.js';
+import { genesisWrites } from '../contracts/membership.js';
+import { contractRegistry, type ContractRegistry } from '../contracts/registry.js';
+import type { LedgerReader } from '../contracts/state.js';
+import { nativeSha256, type Signer } from './crypto/native.js';
+import { Metrics } from './metrics.js';
+import type { Clock, OrderedBatch, Orderer } from './ordering/orderer.js';
+import type { SignatureVerifier } from './signature-verifier.js';
+import type { LedgerStore } from './store/ledger-store.js';
+
+/** Where the node's chain stands after its last committed block. */
+export interface ChainHead {
+  height: number;
+  hash: string;
+  stateRoot: string;
+  logSize: number;
+  logRoot: string;
+  timestampMs: number;
+}
+
+/** The outcome of a committed transaction, as reported to a waiting submitter. */
+export interface Commitment {
+  txId: string;
+  height: number;
+  index: number;
+  seq: number;
+  code: ValidationCode;
+}
+
+/** One submitted transaction's result. */
+export type SubmitResult =
+  | { txId: string; status: 'committed'; commitment: Commitment }
+  | { txId: string; status: 'accepted' }
+  | { txId: string | null; status: 'rejected'; error: HealthLedgerError };
+
+export interface LedgerNodeOptions {
+  store: LedgerStore;
+  genesis: Genesis;
+  nodeId: string;
+  /** Signs blocks and checkpoints with the node's key (must match the genesis node key). */
+  sign: Signer;
+  orderer: Orderer;
+  verifier: SignatureVerifier;
+  clock: Clock;
+  contracts?: ContractRegistry;
+  /** Called with events worth logging (never with payloads: no PHI in logs). */
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+interface Waiter {
+  resolve: (c: Commitment) => void;
+  reject: (e: Error) => void;
+}
+
+export class LedgerNode {
+  readonly genesis: ValidatedGenesis;
+  readonly metrics = new Metrics();
+  private readonly store: LedgerStore;
+  private readonly registry: ContractRegistry;
+  private readonly reader: LedgerReader;
+  private readonly log: NonNullable<LedgerNodeOptions['log']>;
+  private head: ChainHead;
+  private readonly range: CompactRange;
+  /** Signatures this node verified at submission: txId → `sig|publicKey`; spares a second check. */
+  private readonly verified = new Map<string, string>();
+  /** Transactions handed to the orderer and not yet committed. */
+  private readonly pending = new Set<string>();
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly listeners = new Set<(block: Block) => void>();
+  private halted: string | null = null;
+  private stopped = false;
+
+  private constructor(private readonly opts: LedgerNodeOptions) {
+    this.store = opts.store;
+    this.genesis = validateGenesis(opts.genesis);
+    this.registry = opts.contracts ?? contractRegistry();
+    this.log = opts.log ?? (() => {});
+    const key = this.genesis.nodeKeys.get(opts.nodeId);
+    if (key === undefined) throw new Error(`node ${opts.nodeId} is not in the genesis file`);
+    this.reader = {
+      getState: (k) => this.store.getState(k),
+      isTxConsumed: (id) => this.store.isTxConsumed(id),
+    };
+    this.initGenesisState();
+    const last = this.store.lastBlock();
+    this.range =
+      last === undefined
+        ? new CompactRange({ hash: nativeSha256 })
+        : CompactRange.fromNodes(last.header.logSize, this.store, { hash: nativeSha256 });
+    this.head =
+      last === undefined
+        ? {
+            height: 0,
+            hash: this.genesis.hash,
+            stateRoot: this.store.getMeta('genesisStateRoot')!,
+            logSize: 0,
+            logRoot: toHex(this.range.root()),
+            timestampMs: this.genesis.genesis.createdAtMs,
+          }
+        : {
+            height: last.height,
+            hash: last.hash,
+            stateRoot: last.header.stateRoot,
+            logSize: last.header.logSize,
+            logRoot: last.header.logRoot,
+            timestampMs: last.header.timestampMs,
+          };
+    if (toHex(this.range.root()) !== this.head.logRoot)
+      throw new Error('store is inconsistent: Merkle nodes do not match the last block (run `healthledger verify`)');
+    this.metrics.setHeight(this.head.height);
+  }
+
+  /** Opens the node on its store and starts consuming ordered batches. */
+  static start(opts: LedgerNodeOptions): LedgerNode {
+    const node = new LedgerNode(opts);
+    opts.orderer.start(node.head.height + 1, node.head.timestampMs, (b) => node.applyBatch(b));
+    node.log('node.started', { nodeId: opts.nodeId, height: node.head.height, logSize: node.head.logSize });
+    return node;
+  }
+
+  private initGenesisState(): void {
+    const stored = this.store.getMeta('genesisHash');
+    if (stored !== undefined) {
+      if (stored !== this.genesis.hash) throw new Error('genesis file does not match the one this store was created with');
+      return;
+    }
+    const writes = genesisWrites(this.genesis);
+    const root = nextStateRoot('0'.repeat(64), writes, nativeSha256);
+    this.store.initGenesis(canonicalize(this.genesis.genesis), this.genesis.hash, writes, root);
+  }
+
+  get nodeId(): string {
+    return this.opts.nodeId;
+  }
+
+  get chainId(): string {
+    return this.genesis.genesis.chainId;
+  }
+
+  /** The last committed block's summary. */
+  chainHead(): ChainHead {
+    return { ...this.head };
+  }
+
+  /** Why writes are halted, or null. */
+  get haltReason(): string | null {
+    return this.halted;
+  }
+
+  /** Subscribes to committed blocks; returns the unsubscribe function. */
+  onBlock(listener: (block: Block) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Checks and queues transactions for ordering. Each gets a result: rejected with a documented
+   * code (nothing changed), accepted (queued), or — with `wait` — committed with its code.
+   * Checks here mirror the executor's so clients learn of bad input at once; the executor
+   * decides again at commit, against the state then.
+   */
+  async submit(inputs: readonly unknown[], opts: { wait: boolean; timeoutMs: number }): Promise<SubmitResult[]> {
+    if (this.halted !== null || this.stopped)
+      throw new HealthLedgerError('NODE_UNAVAILABLE', this.halted ?? 'node is stopping');
+    const policies = this.genesis.genesis.policies;
+    const results: SubmitResult[] = new Array(inputs.length);
+    const candidates: { i: number; txId: string; encoded: string; sig: string; pub: string }[] = [];
+    const jobs: { signature: Uint8Array; message: Uint8Array; publicKey: Uint8Array }[] = [];
+    const seen = new Set<string>();
+    const now = this.opts.clock.now();
+    for (let i = 0; i < inputs.length; i++) {
+      const d = decodeTx(inputs[i], policies.maxTxBytes);
+      if (isDecodeFailure(d)) {
+        results[i] = { txId: null, status: 'rejected', error: new HealthLedgerError(d.code, d.reason) };
+        continue;
+      }
+      const reject = (code: ConstructorParameters<typeof HealthLedgerError>[0], message?: string): void => {
+        results[i] = { txId: d.txId, status: 'rejected', error: new HealthLedgerError(code, message, { txId: d.txId }) };
+      };
+      const body = d.tx.body;
+      if (body.chainId !== this.chainId) {
+        reject('WRONG_CHAIN_ID', `this node serves chain ${this.chainId}`);
+        continue;
+      }
+      if (seen.has(d.txId) || this.pending.has(d.txId) || this.store.isTxConsumed(d.txId)) {
+        reject('DUPLICATE_TX');
+        continue;
+      }
+      const member = readMember(this.reader.getState, body.signer);
+      if (member === undefined) {
+        reject('UNKNOWN_SIGNER');
+        continue;
+      }
+      const precheck = this.precheck(member, body.type, body.payload, body.timestampMs, now);
+      if (precheck !== null) {
+        reject(precheck[0], precheck[1]);
+        continue;
+      }
+      seen.add(d.txId);
+      candidates.push({ i, txId: d.txId, encoded: d.encoded, sig: d.tx.sig, pub: member.publicKey });
+      jobs.push({ signature: d.signature, message: d.signingBytes, publicKey: fromBase64Url(member.publicKey) });
+    }
+    const flags = jobs.length > 0 ? await this.opts.verifier.verifyBatch(jobs) : new Uint8Array(0);
+    const accepted: string[] = [];
+    const waits: Promise<void>[] = [];
+    for (let k = 0; k < candidates.length; k++) {
+      const c = candidates[k]!;
+      if (flags[k] !== 1) {
+        results[c.i] = { txId: c.txId, status: 'rejected', error: new HealthLedgerError('BAD_SIGNATURE', undefined, { txId: c.txId }) };
+        continue;
+      }
+      if (this.pending.has(c.txId) || this.store.isTxConsumed(c.txId)) {
+        // Raced with an identical submission while verifying.
+        results[c.i] = { txId: c.txId, status: 'rejected', error: new HealthLedgerError('DUPLICATE_TX', undefined, { txId: c.txId }) };
+        continue;
+      }
+      this.verified.set(c.txId, `${c.sig}|${c.pub}`);
+      this.pending.add(c.txId);
+      accepted.push(c.encoded);
+      results[c.i] = { txId: c.txId, status: 'accepted' };
+      if (opts.wait) {
+        waits.push(
+          this.waitFor(c.txId, opts.timeoutMs).then(
+            (commitment) => {
+              results[c.i] = { txId: c.txId, status: 'committed', commitment };
+            },
+            (error: unknown) => {
+              results[c.i] = {
+                txId: c.txId,
+                status: 'rejected',
+                error: error instanceof HealthLedgerError ? error : new HealthLedgerError('INTERNAL'),
+              };
+            },
+          ),
+        );
+      }
+    }
+    if (accepted.length > 0) {
+      try {
+        await this.opts.orderer.broadcast(accepted);
+      } catch (e) {
+        // Not queued: undo, and report the orderer's reason for each.
+        for (const c of candidates) {
+          if (results[c.i]?.status !== 'accepted') continue;
+          this.pending.delete(c.txId);
+          this.verified.delete(c.txId);
+          this.rejectWaiters(c.txId, e instanceof HealthLedgerError ? e : new HealthLedgerError('NODE_UNAVAILABLE'));
+        }
+        await Promise.all(waits);
+        return results;
+      }
+      this.metrics.submitted(accepted.length);
+    }
+    await Promise.all(waits);
+    return results;
+  }
+
+  /** The executor's role, validity, window and payload checks, against current state. */
+  private precheck(
+    member: MemberRecord,
+    type: string,
+    payload: SignedTx['body']['payload'],
+    timestampMs: number,
+    now: number,
+  ): [ConstructorParameters<typeof HealthLedgerError>[0], string?] | null {
+    if (member.revokedAtHeight !== null) return ['SIGNER_REVOKED'];
+    if (now < member.notBeforeMs || now > member.notAfterMs) return ['CERT_EXPIRED'];
+    if (Math.abs(timestampMs - now) > this.genesis.genesis.policies.timestampWindowMs) return ['TIMESTAMP_OUT_OF_WINDOW'];
+    const contract = this.registry.get(type);
+    if (contract === undefined) return ['UNKNOWN_TX_TYPE', `no contract handles ${type}`];
+    if (contract.roles !== 'any' && !contract.roles.includes(member.role))
+      return ['UNAUTHORIZED_ROLE', `${type} requires one of: ${contract.roles.join(', ')}`];
+    const parsed = contract.parse(payload);
+    if (isInvalid(parsed)) return ['INVALID_PAYLOAD', parsed.invalid];
+    return null;
+  }
+
+  private waitFor(txId: string, timeoutMs: number): Promise<Commitment> {
+    return new Promise<Commitment>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(txId);
+        if (list) {
+          const i = list.indexOf(waiter);
+          if (i >= 0) list.splice(i, 1);
+          if (list.length === 0) this.waiters.delete(txId);
+        }
+        reject(new HealthLedgerError('COMMIT_TIMEOUT', undefined, { txId }));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const list = this.waiters.get(txId);
+      if (list) list.push(waiter);
+      else this.waiters.set(txId, [waiter]);
+    });
+  }
+
+  private rejectWaiters(txId: string, error: Error): void {
+    const list = this.waiters.get(txId);
+    if (!list) return;
+    this.waiters.delete(txId);
+    for (const w of list) w.reject(error);
+  }
+
+  /** Applies one ordered batch as the block of the same height. Fail-stop on any error. */
+  private async applyBatch(batch: OrderedBatch): Promise<void> {
+    if (this.halted !== null) throw new Error(this.halted);
+    const started = performance.now();
+    try {
+      if (batch.seq !== this.head.height + 1)
+        throw new Error(`batch ${batch.seq} does not follow height ${this.head.height}: refusing a gap`);
+      const ctx: BlockContext = {
+        chainId: this.chainId,
+        height: batch.seq,
+        timestampMs: batch.timestampMs,
+        policies: this.genesis.genesis.policies,
+      };
+      const prepared = prepareBlock(this.reader, batch.txs, ctx);
+      // Signatures this node already verified under the same key need no second check.
+      const valid = new Uint8Array(batch.txs.length);
+      const toVerify: typeof prepared.jobs = [];
+      for (const job of prepared.jobs) {
+        const p = prepared.txs[job.index]!;
+        const cached = this.verified.get(p.txId);
+        if (cached !== undefined && cached === `${p.decoded!.tx.sig}|${p.signer!.publicKey}`) valid[job.index] = 1;
+        else toVerify.push(job);
+      }
+      if (toVerify.length > 0) {
+        const flags = await this.opts.verifier.verifyBatch(toVerify);
+        for (let k = 0; k < toVerify.length; k++) valid[toVerify[k]!.index] = flags[k]!;
+      }
+      const outcome = executeBlock(this.reader, prepared, (i) => valid[i] === 1, this.registry);
+      const consumed = new Set(outcome.consumedTxIds);
+      const merkleNodes: { level: number; index: number; hash: Uint8Array }[] = [];
+      const txRows: { txId: string; raw: string; code: ValidationCode; consumed: boolean }[] = [];
+      for (let i = 0; i < prepared.txs.length; i++) {
+        const p = prepared.txs[i]!;
+        const code = outcome.codes[i]!;
+        const leaf = logLeafBytes({ v: 1, txId: p.txId, sig: p.decoded?.tx.sig ?? '', height: ctx.height, index: i, code });
+        for (const n of this.range.append(leafHash(leaf, nativeSha256))) merkleNodes.push(n);
+        // Only the first accepted occurrence of an id is marked consumed (replays are recorded, not consumed).
+        const isConsumed = code !== 'DUPLICATE_TX' && consumed.has(p.txId);
+        if (isConsumed) consumed.delete(p.txId);
+        txRows.push({ txId: p.txId, raw: p.raw, code, consumed: isConsumed });
+      }
+      const header: BlockHeader = {
+        v: 1,
+        chainId: this.chainId,
+        height: ctx.height,
+        prevHash: this.head.hash,
+        timestampMs: ctx.timestampMs,
+        txCount: batch.txs.length,
+        logSize: this.range.size,
+        logRoot: toHex(this.range.root()),
+        stateRoot: nextStateRoot(this.head.stateRoot, outcome.writes, nativeSha256),
+        proposer: this.opts.nodeId,
+      };
+      const headerJson = canonicalize(header);
+      const hash = blockHash(header, nativeSha256);
+      const signature = signBlockHash(hash, this.opts.sign);
+      const checkpoint: SignedCheckpoint = signCheckpoint(
+        {
+          v: 1,
+          chainId: this.chainId,
+          nodeId: this.opts.nodeId,
+          logSize: header.logSize,
+          logRoot: header.logRoot,
+          height: header.height,
+          blockHash: hash,
+          timestampMs: header.timestampMs,
+        },
+        this.opts.sign,
+      );
+      this.store.commitBlock({ header, headerJson, hash, signature, txs: txRows, writes: outcome.writes, merkleNodes, checkpoint });
+      this.head = {
+        height: header.height,
+        hash,
+        stateRoot: header.stateRoot,
+        logSize: header.logSize,
+        logRoot: header.logRoot,
+        timestampMs: header.timestampMs,
+      };
+      this.metrics.blockCommitted(header.height, outcome.codes, performance.now() - started);
+      for (let i = 0; i < prepared.txs.length; i++) {
+        const txId = prepared.txs[i]!.txId;
+        this.pending.delete(txId);
+        this.verified.delete(txId);
+        const list = this.waiters.get(txId);
+        if (list) {
+          this.waiters.delete(txId);
+          const commitment: Commitment = { txId, height: header.height, index: i, seq: header.logSize - batch.txs.length + i, code: outcome.codes[i]! };
+          for (const w of list) w.resolve(commitment);
+        }
+      }
+      if (this.listeners.size > 0) {
+        const block: Block = {
+          header,
+          hash,
+          signature,
+          txs: prepared.txs.map((p) => p.decoded?.tx ?? (JSON.parse(p.raw) as SignedTx)),
+          codes: outcome.codes,
+        };
+        for (const l of this.listeners) l(block);
+      }
+    } catch (e) {
+      // The in-memory Merkle frontier may be ahead of the store: stop writing; a restart rebuilds from disk.
+      this.halted = `block ${batch.seq} failed to apply: ${(e as Error).message}`;
+      this.log('node.halted', { reason: this.halted });
+      for (const txId of [...this.waiters.keys()]) this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', this.halted));
+      throw e;
+    }
+  }
+
+  /** A stored block with its transactions, or undefined. */
+  getBlock(height: number): Block | undefined {
+    const b = this.store.getBlock(height);
+    if (b === undefined) return undefined;
+    const txs = this.store.txsOfBlock(height);
+    return {
+      header: b.header,
+      hash: b.hash,
+      signature: b.signature,
+      txs: txs.map((t) => JSON.parse(t.raw) as SignedTx),
+      codes: txs.map((t) => t.code),
+    };
+  }
+
+  /** Block headers from `from` (inclusive), at most `limit`. */
+  listBlocks(from: number, limit: number): { header: BlockHeader; hash: string; signature: string }[] {
+    const out: { header: BlockHeader; hash: string; signature: string }[] = [];
+    for (let h = from; h <= this.head.height && out.length < limit; h++) {
+      const b = this.store.getBlock(h);
+      if (b) out.push({ header: b.header, hash: b.hash, signature: b.signature });
+    }
+    return out;
+  }
+
+  /** The latest signed checkpoint (none before the first block). */
+  latestCheckpoint(): SignedCheckpoint | undefined {
+    return this.store.latestCheckpoint();
+  }
+
+  /** The checkpoint issued after block `height`. */
+  checkpointAtHeight(height: number): SignedCheckpoint | undefined {
+    return this.store.checkpointAtHeight(height);
+  }
+
+  /**
+   * A receipt for `txId`, proven against the checkpoint of its own block, or of the block that
+   * ended with log size `treeSize` when given.
+   */
+  getReceipt(txId: string, treeSize?: number): Receipt {
+    if (!/^[0-9a-f]{64}$/.test(txId)) throw new HealthLedgerError('MALFORMED_REQUEST', 'txId must be 64 lower-case hex characters');
+    const tx = this.store.txById(txId);
+    if (tx === undefined) throw new HealthLedgerError('NOT_FOUND', `no committed transaction ${txId}`);
+    let checkpoint: SignedCheckpoint | undefined;
+    if (treeSize === undefined) checkpoint = this.store.checkpointAtHeight(tx.height);
+    else {
+      if (treeSize <= tx.seq) throw new HealthLedgerError('INVALID_RANGE', `treeSize must exceed the leaf index ${tx.seq}`);
+      checkpoint = this.store.checkpointBySize(treeSize);
+      if (checkpoint === undefined) throw new HealthLedgerError('NOT_FOUND', `no checkpoint with log size ${treeSize}`);
+    }
+    if (checkpoint === undefined) throw new HealthLedgerError('INTERNAL', 'checkpoint missing for committed block');
+    const proof = inclusionProof(this.store, tx.seq, checkpoint.checkpoint.logSize, nativeSha256).map(toHex);
+    return {
+      txId,
+      tx: JSON.parse(tx.raw) as SignedTx,
+      height: tx.height,
+      index: tx.index,
+      seq: tx.seq,
+      code: tx.code,
+      checkpoint,
+      proof,
+    };
+  }
+
+  /** RFC 9162 consistency proof between two log sizes this node has checkpointed. */
+  consistency(fromSize: number, toSize: number): { from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] } {
+    if (!(fromSize >= 1 && fromSize <= toSize && toSize <= this.head.logSize))
+      throw new HealthLedgerError('INVALID_RANGE', `need 1 ≤ from ≤ to ≤ ${this.head.logSize}`);
+    const from = this.store.checkpointBySize(fromSize);
+    const to = this.store.checkpointBySize(toSize);
+    if (from === undefined || to === undefined)
+      throw new HealthLedgerError('NOT_FOUND', 'both sizes must be log sizes of checkpoints (block boundaries)');
+    return { from, to, proof: consistencyProof(this.store, fromSize, toSize, nativeSha256).map(toHex) };
+  }
+
+  /** An enrolled member's record. */
+  getMember(memberId: string): MemberRecord | undefined {
+    return readMember((k) => this.store.getState(k), memberId);
+  }
+
+  /** Raw state value (for contracts' read APIs). */
+  getState(key: string): string | undefined {
+    return this.store.getState(key);
+  }
+
+  /** Transactions queued and not yet committed. */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Stops ordering, fails any waiters, closes the verifier (the caller closes the store). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.opts.orderer.stop();
+    for (const txId of [...this.waiters.keys()])
+      this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', 'node stopped before commit'));
+    await this.opts.verifier.close();
+    this.log('node.stopped', { height: this.head.height });
+  }
+}

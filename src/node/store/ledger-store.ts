@@ -1,0 +1,304 @@
+/**
+ * The ledger store: blocks, transactions, state, Merkle nodes and checkpoints in one SQLite
+ * database. Every block is applied in one SQLite transaction with `synchronous=FULL` (set at
+ * every open, WAL mode), so a block is either wholly durable or absent after a crash.
+ * @module
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { fromHex, toHex } from '../../protocol/bytes.js';
+import type { BlockHeader, Checkpoint, SignedCheckpoint, StateWrite } from '../../protocol/block.js';
+import type { Genesis } from '../../protocol/genesis.js';
+import type { PerfectNodeReader } from '../../protocol/merkle/index.js';
+import type { ValidationCode } from '../../protocol/validation.js';
+
+const SCHEMA_VERSION = 1;
+
+/** A block as persisted: header fields are also kept as canonical JSON for byte-exact reads. */
+export interface StoredBlock {
+  height: number;
+  hash: string;
+  header: BlockHeader;
+  headerJson: string;
+  signature: string;
+  /** Leaf index of the block's first transaction. */
+  firstSeq: number;
+}
+
+/** A stored transaction with its position and outcome. */
+export interface StoredTx {
+  seq: number;
+  height: number;
+  index: number;
+  txId: string;
+  raw: string;
+  code: ValidationCode;
+  consumed: boolean;
+}
+
+/** Everything one block commits, written atomically by {@link LedgerStore.commitBlock}. */
+export interface BlockCommit {
+  header: BlockHeader;
+  headerJson: string;
+  hash: string;
+  signature: string;
+  txs: { txId: string; raw: string; code: ValidationCode; consumed: boolean }[];
+  writes: readonly StateWrite[];
+  merkleNodes: readonly { level: number; index: number; hash: Uint8Array }[];
+  checkpoint: SignedCheckpoint;
+}
+
+/** Merkle node ids pack (level, index) into one integer key: index·64 + level. */
+function nodeId(level: number, index: number): number {
+  return index * 64 + level;
+}
+
+/** Opens a database with the durability settings this project requires. */
+export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
+  const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (!opts.readonly) db.pragma('journal_mode = WAL');
+  // FULL: fsync the WAL at every commit, so an acknowledged block survives power loss.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** The node's persistent ledger. One instance per database; not shared across threads. */
+export class LedgerStore implements PerfectNodeReader {
+  private readonly st: {
+    getState: Statement<[string], { value: string }>;
+    putState: Statement<[string, string]>;
+    delState: Statement<[string]>;
+    consumed: Statement<[Buffer], { one: number }>;
+    insertTx: Statement<[number, number, number, Buffer, string, string, number]>;
+    insertBlock: Statement<[number, string, string, string, number]>;
+    insertNode: Statement<[number, Buffer]>;
+    getNode: Statement<[number], { hash: Buffer }>;
+    insertCheckpoint: Statement<[number, number, string, string]>;
+    setMeta: Statement<[string, string]>;
+    getMeta: Statement<[string], { value: string }>;
+    getBlock: Statement<[number], { height: number; hash: string; header: string; signature: string; first_seq: number }>;
+    lastBlock: Statement<[], { height: number; hash: string; header: string; signature: string; first_seq: number }>;
+    txsOfBlock: Statement<[number], RawTxRow>;
+    txBySeq: Statement<[number], RawTxRow>;
+    txById: Statement<[Buffer], RawTxRow>;
+    checkpointAt: Statement<[number], { body: string; signature: string }>;
+    latestCheckpoint: Statement<[], { body: string; signature: string }>;
+    checkpointBySize: Statement<[number], { body: string; signature: string }>;
+  };
+
+  private constructor(readonly db: Db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS blocks (
+        height INTEGER PRIMARY KEY, hash TEXT NOT NULL, header TEXT NOT NULL,
+        signature TEXT NOT NULL, first_seq INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS txs (
+        seq INTEGER PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL,
+        tx_id BLOB NOT NULL, raw TEXT NOT NULL, code TEXT NOT NULL, consumed INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS txs_by_id ON txs (tx_id);
+      CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS merkle (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS checkpoints (
+        height INTEGER PRIMARY KEY, log_size INTEGER NOT NULL, body TEXT NOT NULL, signature TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS checkpoints_by_size ON checkpoints (log_size);
+    `);
+    const txCols = 'seq, height, idx, tx_id, raw, code, consumed';
+    this.st = {
+      getState: db.prepare('SELECT value FROM state WHERE key = ?'),
+      putState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      delState: db.prepare('DELETE FROM state WHERE key = ?'),
+      consumed: db.prepare('SELECT 1 AS one FROM txs WHERE tx_id = ? AND consumed = 1 LIMIT 1'),
+      insertTx: db.prepare(`INSERT INTO txs (${txCols}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertBlock: db.prepare('INSERT INTO blocks (height, hash, header, signature, first_seq) VALUES (?, ?, ?, ?, ?)'),
+      insertNode: db.prepare('INSERT INTO merkle (id, hash) VALUES (?, ?)'),
+      getNode: db.prepare('SELECT hash FROM merkle WHERE id = ?'),
+      insertCheckpoint: db.prepare('INSERT INTO checkpoints (height, log_size, body, signature) VALUES (?, ?, ?, ?)'),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      getBlock: db.prepare('SELECT height, hash, header, signature, first_seq FROM blocks WHERE height = ?'),
+      lastBlock: db.prepare('SELECT height, hash, header, signature, first_seq FROM blocks ORDER BY height DESC LIMIT 1'),
+      txsOfBlock: db.prepare(`SELECT ${txCols} FROM txs WHERE height = ? ORDER BY seq`),
+      txBySeq: db.prepare(`SELECT ${txCols} FROM txs WHERE seq = ?`),
+      txById: db.prepare(`SELECT ${txCols} FROM txs WHERE tx_id = ? ORDER BY consumed DESC, seq LIMIT 1`),
+      checkpointAt: db.prepare('SELECT body, signature FROM checkpoints WHERE height = ?'),
+      latestCheckpoint: db.prepare('SELECT body, signature FROM checkpoints ORDER BY height DESC LIMIT 1'),
+      checkpointBySize: db.prepare(
+        'SELECT body, signature FROM checkpoints WHERE log_size = ? ORDER BY height DESC LIMIT 1',
+      ),
+    };
+  }
+
+  /** Opens (creating if needed) the store at `path`. */
+  static open(path: string, opts: { readonly?: boolean } = {}): LedgerStore {
+    const store = new LedgerStore(openDatabase(path, opts));
+    const v = store.getMeta('schemaVersion');
+    if (v === undefined && !opts.readonly) store.setMeta('schemaVersion', String(SCHEMA_VERSION));
+    else if (v !== undefined && Number(v) !== SCHEMA_VERSION)
+      throw new Error(`store schema version ${v} is not supported (expected ${SCHEMA_VERSION})`);
+    return store;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.st.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.st.setMeta.run(key, value);
+  }
+
+  /** The genesis this store was initialized with, if any. */
+  genesis(): Genesis | undefined {
+    const raw = this.getMeta('genesis');
+    return raw === undefined ? undefined : (JSON.parse(raw) as Genesis);
+  }
+
+  /** Writes genesis and its initial state atomically (height 0). */
+  initGenesis(genesisJson: string, genesisHash: string, writes: readonly StateWrite[], stateRoot: string): void {
+    this.db.transaction(() => {
+      this.setMeta('genesis', genesisJson);
+      this.setMeta('genesisHash', genesisHash);
+      this.setMeta('genesisStateRoot', stateRoot);
+      this.applyWrites(writes);
+    })();
+  }
+
+  getState(key: string): string | undefined {
+    return this.st.getState.get(key)?.value;
+  }
+
+  isTxConsumed(txId: string): boolean {
+    return this.st.consumed.get(Buffer.from(fromHex(txId))) !== undefined;
+  }
+
+  /** Perfect Merkle subtree hash (PerfectNodeReader). Throws if absent: the log is corrupt. */
+  node(level: number, index: number): Uint8Array {
+    const row = this.st.getNode.get(nodeId(level, index));
+    if (row === undefined) throw new Error(`merkle node (${level}, ${index}) missing from store`);
+    return row.hash;
+  }
+
+  /** Commits one block atomically. */
+  commitBlock(c: BlockCommit): void {
+    const st = this.st;
+    this.db.transaction(() => {
+      const firstSeq = c.header.logSize - c.txs.length;
+      st.insertBlock.run(c.header.height, c.hash, c.headerJson, c.signature, firstSeq);
+      for (let i = 0; i < c.txs.length; i++) {
+        const t = c.txs[i]!;
+        st.insertTx.run(firstSeq + i, c.header.height, i, Buffer.from(fromHex(t.txId)), t.raw, t.code, t.consumed ? 1 : 0);
+      }
+      this.applyWrites(c.writes);
+      for (const n of c.merkleNodes) st.insertNode.run(nodeId(n.level, n.index), Buffer.from(n.hash));
+      st.insertCheckpoint.run(
+        c.checkpoint.checkpoint.height,
+        c.checkpoint.checkpoint.logSize,
+        JSON.stringify(c.checkpoint.checkpoint),
+        c.checkpoint.signature,
+      );
+    })();
+  }
+
+  private applyWrites(writes: readonly StateWrite[]): void {
+    for (const [k, v] of writes) {
+      if (v === null) this.st.delState.run(k);
+      else this.st.putState.run(k, v);
+    }
+  }
+
+  lastBlock(): StoredBlock | undefined {
+    const r = this.st.lastBlock.get();
+    return r === undefined ? undefined : toStoredBlock(r);
+  }
+
+  getBlock(height: number): StoredBlock | undefined {
+    const r = this.st.getBlock.get(height);
+    return r === undefined ? undefined : toStoredBlock(r);
+  }
+
+  txsOfBlock(height: number): StoredTx[] {
+    return this.st.txsOfBlock.all(height).map(toStoredTx);
+  }
+
+  txBySeq(seq: number): StoredTx | undefined {
+    const r = this.st.txBySeq.get(seq);
+    return r === undefined ? undefined : toStoredTx(r);
+  }
+
+  /** The accepted occurrence of a transaction id (or, failing that, its first occurrence). */
+  txById(txId: string): StoredTx | undefined {
+    const r = this.st.txById.get(Buffer.from(fromHex(txId)));
+    return r === undefined ? undefined : toStoredTx(r);
+  }
+
+  checkpointAtHeight(height: number): SignedCheckpoint | undefined {
+    const r = this.st.checkpointAt.get(height);
+    return r === undefined ? undefined : toSignedCheckpoint(r);
+  }
+
+  latestCheckpoint(): SignedCheckpoint | undefined {
+    const r = this.st.latestCheckpoint.get();
+    return r === undefined ? undefined : toSignedCheckpoint(r);
+  }
+
+  /** The latest checkpoint whose log size is exactly `size`. */
+  checkpointBySize(size: number): SignedCheckpoint | undefined {
+    const r = this.st.checkpointBySize.get(size);
+    return r === undefined ? undefined : toSignedCheckpoint(r);
+  }
+
+  /** Iterates all state entries in key order (for verification and snapshots). */
+  *stateEntries(): IterableIterator<[string, string]> {
+    for (const r of this.db.prepare('SELECT key, value FROM state ORDER BY key').iterate() as IterableIterator<{
+      key: string;
+      value: string;
+    }>)
+      yield [r.key, r.value];
+  }
+
+  /** Number of stored Merkle nodes (for verification). */
+  merkleNodeCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM merkle').get() as { n: number }).n;
+  }
+}
+
+interface RawTxRow {
+  seq: number;
+  height: number;
+  idx: number;
+  tx_id: Buffer;
+  raw: string;
+  code: string;
+  consumed: number;
+}
+
+function toStoredTx(r: RawTxRow): StoredTx {
+  return {
+    seq: r.seq,
+    height: r.height,
+    index: r.idx,
+    txId: toHex(r.tx_id),
+    raw: r.raw,
+    code: r.code as ValidationCode,
+    consumed: r.consumed === 1,
+  };
+}
+
+function toStoredBlock(r: { height: number; hash: string; header: string; signature: string; first_seq: number }): StoredBlock {
+  return {
+    height: r.height,
+    hash: r.hash,
+    header: JSON.parse(r.header) as BlockHeader,
+    headerJson: r.header,
+    signature: r.signature,
+    firstSeq: r.first_seq,
+  };
+}
+
+function toSignedCheckpoint(r: { body: string; signature: string }): SignedCheckpoint {
+  return { checkpoint: JSON.parse(r.body) as Checkpoint, signature: r.signature };
+}

@@ -1,0 +1,74 @@
+/**
+ * The one place where the node's adapters are chosen and connected: SQLite store, embedded
+ * orderer, worker-thread signature verifier, system clock. Other backends (the etcd orderer)
+ * are wired here too, and nowhere else.
+ * @module
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Genesis } from '../protocol/genesis.js';
+import { nativeSigner } from './crypto/native.js';
+import { VerifyPool } from './crypto/verify-pool.js';
+import { LedgerNode } from './ledger-node.js';
+import { EmbeddedOrderer } from './ordering/embedded.js';
+import { systemClock, type Clock, type Orderer } from './ordering/orderer.js';
+import { LedgerStore } from './store/ledger-store.js';
+
+export interface EmbeddedNodeOptions {
+  storePath: string;
+  genesis: Genesis;
+  nodeId: string;
+  nodeKey: Uint8Array;
+  clock?: Clock;
+  verifyThreads?: number;
+  orderer?: Orderer;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** A running node and how to shut it down (stop ordering, then close the store). */
+export interface RunningNode {
+  node: LedgerNode;
+  store: LedgerStore;
+  close(): Promise<void>;
+}
+
+/** Opens the store and starts an embedded (single-organization) node. */
+export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<RunningNode> {
+  mkdirSync(dirname(opts.storePath), { recursive: true });
+  const clock = opts.clock ?? systemClock;
+  const store = LedgerStore.open(opts.storePath);
+  const verifier = await VerifyPool.create(opts.verifyThreads !== undefined ? { threads: opts.verifyThreads } : {});
+  const orderer =
+    opts.orderer ??
+    new EmbeddedOrderer({
+      maxBlockTxs: opts.genesis.policies.maxBlockTxs,
+      blockTimeoutMs: opts.genesis.policies.blockTimeoutMs,
+      clock,
+    });
+  let node: LedgerNode;
+  try {
+    node = LedgerNode.start({
+      store,
+      genesis: opts.genesis,
+      nodeId: opts.nodeId,
+      sign: nativeSigner(opts.nodeKey),
+      orderer,
+      verifier,
+      clock,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  } catch (e) {
+    await verifier.close();
+    store.close();
+    throw e;
+  }
+  if (orderer instanceof EmbeddedOrderer) node.metrics.gauge('healthledger_orderer_pending', () => orderer.pending);
+  return {
+    node,
+    store,
+    async close() {
+      await node.stop();
+      store.close();
+    },
+  };
+}

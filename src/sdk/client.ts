@@ -1,0 +1,213 @@
+/**
+ * The HealthLedger SDK: runs in Node and in browsers (fetch + pure-JS crypto). It signs
+ * transactions with keys that never leave the caller, submits them, and verifies receipts and
+ * consistency proofs locally against node keys pinned from a genesis the caller trusts — it
+ * never takes the node's word for a commitment.
+ *
+ * @example
+ * const client = new HealthLedgerClient({ baseUrl: 'http://127.0.0.1:7600', genesis });
+ * const receipt = await client.sendAndVerify(identity, 'anchor.put', { key: 'doc-1', commitment });
+ * @module
+ */
+import { Routes, routePath, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
+import type { Block, BlockHeader, SignedCheckpoint } from '../protocol/block.js';
+import { fromBase64Url } from '../protocol/bytes.js';
+import { HealthLedgerError, type ApiErrorBody, type ApiErrorCode } from '../protocol/errors.js';
+import { genesisHash, type Genesis } from '../protocol/genesis.js';
+import {
+  trustedKeysFromGenesis,
+  verifyCheckpoint,
+  verifyCheckpointConsistency,
+  verifyReceipt,
+  type Receipt,
+  type TrustedNodeKeys,
+} from '../protocol/receipt.js';
+import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
+
+/** A member's signing identity, held by its owner. */
+export interface Identity {
+  /** `<orgId>/<memberId>` */
+  memberId: string;
+  /** Ed25519 seed (32 bytes). */
+  privateKey: Uint8Array;
+}
+
+/** Loads an identity from the CLI's identity file shape. */
+export function identityFromFile(file: { memberId: string; privateKey: string }): Identity {
+  return { memberId: file.memberId, privateKey: fromBase64Url(file.privateKey) };
+}
+
+export interface ClientOptions {
+  /** Node base URL, e.g. `http://127.0.0.1:7600`. */
+  baseUrl: string;
+  /** The genesis this client trusts (pinned out of band). Node keys for proofs come from it. */
+  genesis: Genesis;
+  fetch?: typeof fetch;
+  /** Clock for transaction timestamps (ms). */
+  now?: () => number;
+}
+
+/** Commitment info returned by a waited submission. */
+export interface Committed {
+  txId: string;
+  height: number;
+  index: number;
+  seq: number;
+  code: string;
+}
+
+export class HealthLedgerClient {
+  readonly chainId: string;
+  readonly genesisHash: string;
+  readonly trusted: TrustedNodeKeys;
+  private readonly fetchFn: typeof fetch;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ClientOptions) {
+    this.chainId = opts.genesis.chainId;
+    this.genesisHash = genesisHash(opts.genesis);
+    this.trusted = trustedKeysFromGenesis(opts.genesis);
+    this.fetchFn = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.now = opts.now ?? (() => Date.now());
+  }
+
+  /**
+   * Fetches the node's genesis and checks it hashes to `expectedHash` (obtained out of band),
+   * then returns a client pinned to it.
+   */
+  static async connect(baseUrl: string, expectedHash: string, fetchFn?: typeof fetch): Promise<HealthLedgerClient> {
+    const f = fetchFn ?? globalThis.fetch.bind(globalThis);
+    const res = await f(new URL(Routes.genesis.url, baseUrl));
+    const body = (await res.json()) as { genesis: Genesis };
+    const actual = genesisHash(body.genesis);
+    if (actual !== expectedHash) throw new Error(`node's genesis hash ${actual} is not the pinned ${expectedHash}`);
+    return new HealthLedgerClient({ baseUrl, genesis: body.genesis, ...(fetchFn ? { fetch: fetchFn } : {}) });
+  }
+
+  /** Builds and signs a transaction for `identity`. */
+  sign(identity: Identity, type: string, payload: JsonObject): SignedTx {
+    return signTx(
+      createTxBody({ chainId: this.chainId, type, payload, signer: identity.memberId, nowMs: this.now() }),
+      identity.privateKey,
+    );
+  }
+
+  private async call<T>(
+    def: RouteDef,
+    opts: { params?: Record<string, string | number>; query?: Record<string, string | number | boolean | undefined>; body?: unknown } = {},
+  ): Promise<{ status: number; body: T }> {
+    const url = new URL(routePath(def.url, opts.params), this.opts.baseUrl);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const init: RequestInit = { method: def.method };
+    if (opts.body !== undefined) {
+      init.body = JSON.stringify(opts.body);
+      init.headers = { 'content-type': 'application/json' };
+    }
+    const res = await this.fetchFn(url, init);
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (!res.ok) {
+      const err = (body as ApiErrorBody | undefined)?.error;
+      throw new HealthLedgerError(
+        (err?.code as ApiErrorCode | undefined) ?? 'INTERNAL',
+        err?.message ?? `HTTP ${res.status}`,
+        err?.details,
+      );
+    }
+    return { status: res.status, body: body as T };
+  }
+
+  /** Submits one transaction. With `wait`, resolves when committed (any validation code). */
+  async submit(tx: SignedTx, opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SubmitResultWire> {
+    const r = await this.call<SubmitResultWire>(Routes.submitTx, {
+      query: { wait: opts.wait ?? false, timeoutMs: opts.timeoutMs },
+      body: tx,
+    });
+    return r.body;
+  }
+
+  /** Submits up to 5000 transactions in one request; each gets its own result. */
+  async submitBatch(txs: readonly SignedTx[], opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SubmitResultWire[]> {
+    const r = await this.call<{ results: SubmitResultWire[] }>(Routes.submitBatch, {
+      query: { wait: opts.wait ?? false, timeoutMs: opts.timeoutMs },
+      body: { txs },
+    });
+    return r.body.results;
+  }
+
+  /**
+   * Submits and waits for commit; if the node says the id was already accepted (a retry after a
+   * lost response), fetches the existing receipt instead — so retries are safe.
+   */
+  async submitAndWait(tx: SignedTx, timeoutMs = 30_000): Promise<Committed> {
+    try {
+      const r = await this.submit(tx, { wait: true, timeoutMs });
+      if (r.status === 'committed') return r;
+      throw new HealthLedgerError('INTERNAL', `unexpected status ${r.status}`);
+    } catch (e) {
+      if (e instanceof HealthLedgerError && e.code === 'DUPLICATE_TX') {
+        const receipt = await this.receipt(txIdOf(tx.body));
+        return { txId: receipt.txId, height: receipt.height, index: receipt.index, seq: receipt.seq, code: receipt.code };
+      }
+      throw e;
+    }
+  }
+
+  /** Signs, submits, waits, fetches the receipt and verifies it locally. */
+  async sendAndVerify(identity: Identity, type: string, payload: JsonObject): Promise<Receipt> {
+    const tx = this.sign(identity, type, payload);
+    const c = await this.submitAndWait(tx);
+    return this.verifiedReceipt(c.txId);
+  }
+
+  /** The node's receipt for a transaction (unverified: prefer {@link verifiedReceipt}). */
+  async receipt(txId: string, treeSize?: number): Promise<Receipt> {
+    return (await this.call<Receipt>(Routes.getReceipt, { params: { txId }, query: { treeSize } })).body;
+  }
+
+  /** A receipt verified locally: checkpoint signature by a genesis node, tx id, inclusion proof. */
+  async verifiedReceipt(txId: string, treeSize?: number): Promise<Receipt> {
+    const r = await this.receipt(txId, treeSize);
+    if (r.txId !== txId) throw new HealthLedgerError('INTERNAL', 'node returned a receipt for another transaction');
+    return verifyReceipt(r, this.trusted, this.chainId);
+  }
+
+  async latestCheckpoint(): Promise<SignedCheckpoint> {
+    const c = (await this.call<SignedCheckpoint>(Routes.latestCheckpoint)).body;
+    verifyCheckpoint(c, this.trusted, this.chainId);
+    return c;
+  }
+
+  /** Fetches and verifies a consistency proof between two checkpointed sizes. */
+  async verifiedConsistency(from: number, to: number): Promise<{ from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] }> {
+    const r = (await this.call<{ from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] }>(Routes.consistency, {
+      query: { from, to },
+    })).body;
+    if (r.from.checkpoint.logSize !== from || r.to.checkpoint.logSize !== to)
+      throw new HealthLedgerError('INTERNAL', 'node answered for other sizes');
+    verifyCheckpointConsistency(r.from, r.to, r.proof, this.trusted, this.chainId);
+    return r;
+  }
+
+  async block(height: number): Promise<Block> {
+    return (await this.call<Block>(Routes.getBlock, { params: { height } })).body;
+  }
+
+  async blocks(from = 1, limit = 50): Promise<{ head: unknown; blocks: { header: BlockHeader; hash: string; signature: string }[] }> {
+    return (await this.call<{ head: unknown; blocks: { header: BlockHeader; hash: string; signature: string }[] }>(Routes.listBlocks, { query: { from, limit } })).body;
+  }
+
+  async member(memberId: string): Promise<Record<string, unknown>> {
+    const [org, member] = memberId.split('/');
+    return (await this.call<Record<string, unknown>>(Routes.getMember, { params: { org: org ?? '', member: member ?? '' } })).body;
+  }
+
+  async health(): Promise<{ status: string; head: { height: number; logSize: number } } & Record<string, unknown>> {
+    return (await this.call<{ status: string; head: { height: number; logSize: number } }>(Routes.health)).body;
+  }
+}
