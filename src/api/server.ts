@@ -38,10 +38,9 @@ function errorBody(e: HealthLedgerError): ApiErrorBody {
 export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise<FastifyInstance> {
   const maxWait = opts.defaultWaitMs ?? 30_000;
   const app = Fastify({
+    // Fastify's logger stays off: the node logs its own events, never bodies or query strings (PHI).
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
-    // Request ids only; never log bodies or query strings (they can identify patients).
-    disableRequestLogging: true,
   });
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),

@@ -1,0 +1,109 @@
+/**
+ * The Quick start's demo: a consortium of a hospital, a clinic, a pharmacy and a payer, served
+ * by one embedded node, with demo members and anchored (keyed) document commitments. Re-running
+ * reuses the existing demo folder and ledger.
+ * @module
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { homePaths, loadHome, readIdentity, writeSecret, readKey, writeKey } from '../node/home.js';
+import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
+import { VerifyPool } from '../node/crypto/verify-pool.js';
+import { verifyChain } from '../node/verify-chain.js';
+import type { Role } from '../protocol/x509.js';
+import { createIdentity, initHome } from './home-init.js';
+import { serveHome } from './serve.js';
+
+const ORGS = ['st-mary:St Mary Hospital', 'city-clinic:City Clinic', 'corner-pharmacy:Corner Pharmacy', 'acme-payer:Acme Health Plan'];
+
+const MEMBERS: { org: string; id: string; role: Role; attributes: Record<string, string> }[] = [
+  { org: 'st-mary', id: 'dr-alice', role: 'practitioner', attributes: { licence: 'MD-104233', specialty: 'endocrinology' } },
+  { org: 'st-mary', id: 'dr-bob', role: 'practitioner', attributes: { licence: 'MD-220871', specialty: 'dermatology' } },
+  { org: 'city-clinic', id: 'dr-erin', role: 'practitioner', attributes: { licence: 'MD-318455', specialty: 'emergency-medicine' } },
+  { org: 'st-mary', id: 'patient-dana', role: 'patient', attributes: {} },
+  { org: 'st-mary', id: 'auditor-ivan', role: 'auditor', attributes: {} },
+  { org: 'corner-pharmacy', id: 'pharm-frank', role: 'dispenser', attributes: { licence: 'RPH-55120' } },
+  { org: 'acme-payer', id: 'claims-gina', role: 'payer', attributes: {} },
+  { org: 'st-mary', id: 'dr-mallory', role: 'practitioner', attributes: { licence: 'MD-999001', specialty: 'surgery' } },
+];
+
+/** Sample documents a clinician anchors; only their keyed commitments reach the ledger. */
+const DOCUMENTS = [
+  { key: 'dana:discharge-summary:2026-03-02', text: 'Discharge summary: type 1 diabetes, stable on basal-bolus insulin.' },
+  { key: 'dana:lab:hba1c:2026-05-10', text: 'HbA1c 7.1 %' },
+  { key: 'dana:prescription:insulin-glargine', text: 'Insulin glargine 100 U/mL, 18 U nightly' },
+];
+
+export async function runDemo(opts: { dir: string; port: number; once: boolean }): Promise<void> {
+  const fresh = !existsSync(homePaths(opts.dir).genesis);
+  if (fresh) {
+    initHome(opts.dir, { chainId: 'healthledger-demo', orgs: ORGS, host: '127.0.0.1', port: opts.port, nowMs: Date.now() });
+    for (const m of MEMBERS) createIdentity(opts.dir, { orgId: m.org, memberId: m.id, role: m.role, attributes: m.attributes, nowMs: Date.now() });
+  }
+  const served = await serveHome(opts.dir, { port: opts.port, log: () => {} });
+  const { genesis } = loadHome(opts.dir);
+  const client = new HealthLedgerClient({ baseUrl: served.url, genesis });
+  try {
+    if ((await client.health()).head.height === 0) await seed(opts.dir, client);
+    const head = (await client.health()).head;
+    const cp = await client.latestCheckpoint();
+    const lines = [
+      '',
+      'HealthLedger demo node is running',
+      `  API         ${served.url}   (OpenAPI: ${served.url}/openapi.json)`,
+      `  chain       ${genesis.chainId}, ${genesis.orgs.length} organizations: ${genesis.orgs.map((o) => o.id).join(', ')}`,
+      `  ledger      ${head.height} blocks, ${head.logSize} transactions; checkpoint root ${cp.checkpoint.logRoot.slice(0, 16)}… (signature verified)`,
+      `  home        ${opts.dir}   (identities in ${opts.dir}/identities)`,
+      '',
+      'Try:',
+      `  curl ${served.url}/health`,
+      `  curl ${served.url}/v1/blocks/1`,
+      `  node bin/healthledger.js identity show ${opts.dir} st-mary/dr-alice`,
+      `  node bin/healthledger.js tx anchor ${opts.dir} --as st-mary/dr-alice --key note-1 --commitment ${'ab'.repeat(32)}`,
+      `  node bin/healthledger.js proof checkpoint ${opts.dir}`,
+      `  node bin/healthledger.js verify ${opts.dir}`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } catch (e) {
+    await served.close();
+    throw e;
+  }
+  if (opts.once) {
+    await served.close();
+    const verifier = await VerifyPool.create({});
+    const r = await verifyChain({ storePath: homePaths(opts.dir).store, verifier, expectedGenesis: genesis });
+    await verifier.close();
+    process.stdout.write(r.ok ? `verify: OK (${r.height} blocks, ${r.txCount} transactions)\n` : `verify: FAILED at block ${r.badHeight}: ${r.reason}\n`);
+    if (!r.ok) process.exitCode = 1;
+    return;
+  }
+  process.stdout.write('Press Ctrl-C to stop.\n');
+  const stop = async (): Promise<void> => {
+    await served.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
+  for (const m of MEMBERS) {
+    const admin = identityFromFile(readIdentity(dir, `${m.org}/admin`));
+    const file = readIdentity(dir, `${m.org}/${m.id}`);
+    const r = await client.sendAndVerify(admin, 'member.enroll', { certificate: file.certificate });
+    if (r.code !== 'VALID') throw new Error(`demo: enrolling ${file.memberId} gave ${r.code}`);
+  }
+  // A per-patient secret keys the commitments, so the ledger never holds a plain hash of health data.
+  const secretPath = `${dir}/secrets/st-mary/patient-dana.key`;
+  if (!existsSync(secretPath)) writeKey(secretPath, randomBytes(32));
+  const secret = readKey(secretPath);
+  const alice = identityFromFile(readIdentity(dir, 'st-mary/dr-alice'));
+  const txs = DOCUMENTS.map((d) =>
+    client.sign(alice, 'anchor.put', { key: d.key, commitment: createHmac('sha256', secret).update(d.text).digest('hex') }),
+  );
+  for (const t of txs) await client.submitAndWait(t);
+  const admin = identityFromFile(readIdentity(dir, 'st-mary/admin'));
+  await client.sendAndVerify(admin, 'member.revoke', { memberId: 'st-mary/dr-mallory', reason: 'left the hospital' });
+  writeSecret(`${dir}/README.txt`, 'Demo home created by `healthledger demo`. Delete this folder to start afresh.\n');
+}
