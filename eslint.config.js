@@ -8,7 +8,7 @@ const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'net', 'http', 'https', 'crypto', 
 const serverPackages = ['better-sqlite3', 'fastify', '@fastify/*', 'sodium-native', 'commander', 'cli-progress'];
 
 function forbid(message, groups) {
-  return ['error', { patterns: groups.map((group) => ({ group, message })) }];
+  return ['error', { patterns: [{ group: groups, message }] }];
 }
 
 // Globals that would make execution non-deterministic or impure.

@@ -4,7 +4,7 @@
  * from docs/errors.md; client input never produces a 500.
  * @module
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import { ApiErrorCodes, HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
@@ -77,7 +77,7 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
 
   const route = <Q = unknown, P = unknown, B = unknown>(
     def: RouteDef,
-    handler: (req: { query: Q; params: P; body: B }, reply: import('fastify').FastifyReply) => unknown,
+    handler: (req: { query: Q; params: P; body: B }, reply: FastifyReply) => unknown,
   ): void => {
     const schema: Record<string, unknown> = { summary: def.summary, tags: def.tags };
     if (def.params) schema['params'] = def.params;
