@@ -9,7 +9,7 @@ import { fromBase64Url, toHex, utf8 } from '../protocol/bytes.js';
 import type { StateWrite } from '../protocol/block.js';
 import type { GenesisPolicies } from '../protocol/genesis.js';
 import { sha256 } from '../protocol/hash.js';
-import { decodeRawTx, isDecodeFailure, type DecodedTx } from '../protocol/tx.js';
+import { decodeRawTx, isDecodeFailure, type DecodedTx, type DecodeFailure } from '../protocol/tx.js';
 import type { ValidationCode } from '../protocol/validation.js';
 import { isInvalid, readMember, type ContractContext, type MemberRecord } from './contract.js';
 import type { ContractRegistry } from './registry.js';
@@ -59,14 +59,22 @@ export interface BlockOutcome {
   consumedTxIds: string[];
 }
 
+/** Decodes one raw transaction; must behave exactly as {@link decodeRawTx} (a node may memoize it). */
+export type RawTxDecoder = (raw: string, maxTxBytes: number) => DecodedTx | DecodeFailure;
+
 /** Decodes each transaction and resolves its signer against state at the block's start. */
-export function prepareBlock(reader: LedgerReader, rawTxs: readonly string[], ctx: BlockContext): PreparedBlock {
+export function prepareBlock(
+  reader: LedgerReader,
+  rawTxs: readonly string[],
+  ctx: BlockContext,
+  decode: RawTxDecoder = decodeRawTx,
+): PreparedBlock {
   const txs: PreparedTx[] = [];
   const jobs: SignatureJob[] = [];
   const memberCache = new Map<string, MemberRecord | undefined>();
   for (let index = 0; index < rawTxs.length; index++) {
     const raw = rawTxs[index]!;
-    const decoded = decodeRawTx(raw, ctx.policies.maxTxBytes);
+    const decoded = decode(raw, ctx.policies.maxTxBytes);
     if (isDecodeFailure(decoded)) {
       txs.push({ raw, txId: toHex(sha256(utf8(raw))), decoded: null, early: decoded.code, signer: null });
       continue;

@@ -21,7 +21,7 @@ import { validateGenesis, type Genesis, type ValidatedGenesis } from '../protoco
 import { canonicalize } from '../protocol/jcs.js';
 import { CompactRange, consistencyProof, inclusionProof, leafHash } from '../protocol/merkle/index.js';
 import type { Receipt } from '../protocol/receipt.js';
-import { decodeTx, isDecodeFailure, type SignedTx } from '../protocol/tx.js';
+import { decodeRawTx, decodeTx, isDecodeFailure, type DecodedTx, type SignedTx } from '../protocol/tx.js';
 import type { ValidationCode } from '../protocol/validation.js';
 import { isInvalid, readMember, type MemberRecord } from '../contracts/contract.js';
 import { executeBlock, prepareBlock, type BlockContext } from '../contracts/execute.js';
@@ -89,6 +89,10 @@ export class LedgerNode {
   private readonly range: CompactRange;
   /** Signatures this node verified at submission: txId → `sig|publicKey`; spares a second check. */
   private readonly verified = new Map<string, string>();
+  /** Transactions decoded at submission, by canonical text: spares decoding them again at execution. */
+  private readonly decodedByRaw = new Map<string, DecodedTx>();
+  /** Members read since the last block (membership changes only by blocks, so it is cleared per block). */
+  private readonly memberCache = new Map<string, MemberRecord | undefined>();
   /** Transactions handed to the orderer and not yet committed. */
   private readonly pending = new Set<string>();
   private readonly waiters = new Map<string, Waiter[]>();
@@ -190,7 +194,7 @@ export class LedgerNode {
       throw new HealthLedgerError('NODE_UNAVAILABLE', this.halted ?? 'node is stopping');
     const policies = this.genesis.genesis.policies;
     const results: SubmitResult[] = new Array(inputs.length);
-    const candidates: { i: number; txId: string; encoded: string; sig: string; pub: string }[] = [];
+    const candidates: { i: number; txId: string; decoded: DecodedTx; pub: string }[] = [];
     const jobs: { signature: Uint8Array; message: Uint8Array; publicKey: Uint8Array }[] = [];
     const seen = new Set<string>();
     const now = this.opts.clock.now();
@@ -212,7 +216,7 @@ export class LedgerNode {
         reject('DUPLICATE_TX');
         continue;
       }
-      const member = readMember(this.reader.getState, body.signer);
+      const member = this.member(body.signer);
       if (member === undefined) {
         reject('UNKNOWN_SIGNER');
         continue;
@@ -223,7 +227,7 @@ export class LedgerNode {
         continue;
       }
       seen.add(d.txId);
-      candidates.push({ i, txId: d.txId, encoded: d.encoded, sig: d.tx.sig, pub: member.publicKey });
+      candidates.push({ i, txId: d.txId, decoded: d, pub: member.publicKey });
       jobs.push({ signature: d.signature, message: d.signingBytes, publicKey: fromBase64Url(member.publicKey) });
     }
     const flags = jobs.length > 0 ? await this.opts.verifier.verifyBatch(jobs) : new Uint8Array(0);
@@ -235,14 +239,15 @@ export class LedgerNode {
         results[c.i] = { txId: c.txId, status: 'rejected', error: new HealthLedgerError('BAD_SIGNATURE', undefined, { txId: c.txId }) };
         continue;
       }
-      if (this.pending.has(c.txId) || this.store.isTxConsumed(c.txId)) {
+      if (this.pending.has(c.txId)) {
         // Raced with an identical submission while verifying.
         results[c.i] = { txId: c.txId, status: 'rejected', error: new HealthLedgerError('DUPLICATE_TX', undefined, { txId: c.txId }) };
         continue;
       }
-      this.verified.set(c.txId, `${c.sig}|${c.pub}`);
+      this.verified.set(c.txId, `${c.decoded.tx.sig}|${c.pub}`);
+      this.decodedByRaw.set(c.decoded.encoded, c.decoded);
       this.pending.add(c.txId);
-      accepted.push(c.encoded);
+      accepted.push(c.decoded.encoded);
       results[c.i] = { txId: c.txId, status: 'accepted' };
       if (opts.wait) {
         waits.push(
@@ -270,6 +275,7 @@ export class LedgerNode {
           if (results[c.i]?.status !== 'accepted') continue;
           this.pending.delete(c.txId);
           this.verified.delete(c.txId);
+          this.decodedByRaw.delete(c.decoded.encoded);
           this.rejectWaiters(c.txId, e instanceof HealthLedgerError ? e : new HealthLedgerError('NODE_UNAVAILABLE'));
         }
         await Promise.all(waits);
@@ -279,6 +285,13 @@ export class LedgerNode {
     }
     await Promise.all(waits);
     return results;
+  }
+
+  private member(memberId: string): MemberRecord | undefined {
+    if (this.memberCache.has(memberId)) return this.memberCache.get(memberId);
+    const m = readMember(this.reader.getState, memberId);
+    this.memberCache.set(memberId, m);
+    return m;
   }
 
   /** The executor's role, validity, window and payload checks, against current state. */
@@ -348,7 +361,7 @@ export class LedgerNode {
         timestampMs: batch.timestampMs,
         policies: this.genesis.genesis.policies,
       };
-      const prepared = prepareBlock(this.reader, batch.txs, ctx);
+      const prepared = prepareBlock(this.reader, batch.txs, ctx, (raw, max) => this.decodedByRaw.get(raw) ?? decodeRawTx(raw, max));
       // Signatures this node already verified under the same key need no second check.
       const valid = new Uint8Array(batch.txs.length);
       const toVerify: typeof prepared.jobs = [];
@@ -405,6 +418,7 @@ export class LedgerNode {
         this.opts.sign,
       );
       this.store.commitBlock({ header, headerJson, hash, signature, txs: txRows, writes: outcome.writes, merkleNodes, checkpoint });
+      this.memberCache.clear();
       this.head = {
         height: header.height,
         hash,
@@ -418,6 +432,7 @@ export class LedgerNode {
         const txId = prepared.txs[i]!.txId;
         this.pending.delete(txId);
         this.verified.delete(txId);
+        this.decodedByRaw.delete(prepared.txs[i]!.raw);
         const list = this.waiters.get(txId);
         if (list) {
           this.waiters.delete(txId);

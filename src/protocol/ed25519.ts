@@ -1,10 +1,27 @@
 /**
- * Ed25519 (RFC 8032) for the browser-safe layer. Verification is strict RFC 8032 §5.1.7
- * (cofactorless, canonical S < L, canonical encodings; `zip215: false`), the same accept/reject
- * rules as the node's native verifiers: all of them pass every Wycheproof ed25519 vector.
+ * Ed25519 (RFC 8032) for the browser-safe layer.
+ *
+ * Verification follows libsodium's rules exactly, so a browser and every node accept the same
+ * signatures (a difference would be a consensus split): S canonical (S < L, RFC 8032 §5.1.7),
+ * A canonical and not of small order, R not of small order, and the cofactorless equation
+ * checked by encoding: R == encode([S]B − [k]A). noble's own `verify` uses the cofactored
+ * equation, which accepts small-order R and mixed-order keys that libsodium rejects, so only
+ * its point arithmetic is used here. All verifiers pass every Wycheproof ed25519 vector and
+ * agree on the small-order and mixed-order cases (src/node/crypto/ed25519-native.test.ts).
  * @module
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { concatBytes } from './bytes.js';
+
+const Point = ed25519.Point;
+const L = Point.Fn.ORDER;
+
+function leToBigint(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
 
 /** A 32-byte Ed25519 private key seed (RFC 8032 §5.1.5). */
 export type PrivateKey = Uint8Array;
@@ -36,8 +53,20 @@ export function sign(message: Uint8Array, privateKey: PrivateKey): Uint8Array {
  */
 export function verify(signature: Uint8Array, message: Uint8Array, publicKey: PublicKey): boolean {
   if (signature.length !== SIGNATURE_LENGTH || publicKey.length !== PUBLIC_KEY_LENGTH) return false;
+  const rBytes = signature.subarray(0, 32);
+  const s = leToBigint(signature.subarray(32, 64));
+  if (s >= L) return false; // RFC 8032 §5.1.7: reject non-canonical S (malleability)
   try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
+    const A = Point.fromBytes(publicKey, false); // strict: y < p, on the curve
+    if (A.isSmallOrder()) return false;
+    const R = Point.fromBytes(rBytes, false);
+    if (R.isSmallOrder()) return false;
+    const k = leToBigint(sha512(concatBytes(rBytes, publicKey, message))) % L;
+    const check = Point.BASE.multiplyUnsafe(s).subtract(A.multiplyUnsafe(k));
+    const encoded = check.toBytes();
+    let diff = 0;
+    for (let i = 0; i < 32; i++) diff |= encoded[i]! ^ rBytes[i]!;
+    return diff === 0;
   } catch {
     return false;
   }

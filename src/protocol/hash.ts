@@ -9,8 +9,26 @@ import { concatBytes, utf8 } from './bytes.js';
 /** A SHA-256 implementation: browser code uses the pure-JS one; the node injects a native one. */
 export type Sha256 = (data: Uint8Array) => Uint8Array;
 
-/** Pure-JS SHA-256 (FIPS 180-4). @example toHex(sha256(utf8('abc'))) */
-export const sha256: Sha256 = (data) => nobleSha256(data);
+/** Pure-JS SHA-256 (FIPS 180-4), used in browsers. */
+export const sha256Js: Sha256 = (data) => nobleSha256(data);
+
+interface NodeCryptoHash {
+  hash(algorithm: string, data: Uint8Array, output: 'buffer'): Uint8Array;
+}
+
+/**
+ * On Node (≥ 20.16) the built-in OpenSSL one-shot hash, found at run time without importing
+ * a Node module, so this file stays browser-safe. Outputs are identical (tests cross-check).
+ */
+function nativeSha256(): Sha256 | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCryptoHash | undefined;
+  if (typeof mod?.hash !== 'function') return undefined;
+  return (data) => mod.hash('sha256', data, 'buffer');
+}
+
+/** SHA-256 (FIPS 180-4): native on Node, pure JS elsewhere. @example toHex(sha256(utf8('abc'))) */
+export const sha256: Sha256 = nativeSha256() ?? sha256Js;
 
 /** Domain-separation tags, one per hashed/signed structure. Never reuse a tag. */
 export const Domain = {

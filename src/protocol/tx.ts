@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes } from '@noble/hashes/utils.js';
-import { fromBase64Url, toBase64Url, toHex } from './bytes.js';
+import { fromBase64Url, toBase64Url, toHex, utf8 } from './bytes.js';
 import { sign as ed25519Sign, SIGNATURE_LENGTH, type PrivateKey } from './ed25519.js';
 import { Domain, domainSeparated, sha256 } from './hash.js';
 import { canonicalBytes, canonicalize } from './jcs.js';
@@ -137,20 +137,21 @@ export function decodeTx(input: unknown, maxTxBytes: number): DecodedTx | Decode
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) return fail('invalid timestampMs');
   if (!isPlainObject(body['payload'])) return fail('payload must be an object');
   let signature: Uint8Array;
-  let encoded: string;
+  let bodyJson: string;
   try {
     signature = fromBase64Url(sig);
-    encoded = canonicalize(input);
+    bodyJson = canonicalize(body);
   } catch (e) {
     return fail(e instanceof Error ? e.message : 'not canonicalizable');
   }
   if (signature.length !== SIGNATURE_LENGTH) return fail('signature must be 64 bytes');
-  // Length of the UTF-8 encoding without allocating it.
+  // JCS of { body, sig }: keys in order, sig is base64url (no escaping needed).
+  const encoded = `{"body":${bodyJson},"sig":"${sig}"}`;
   const encodedLength = utf8Length(encoded);
   if (encodedLength > maxTxBytes)
     return { code: 'TX_TOO_LARGE', reason: `transaction is ${encodedLength} bytes; limit is ${maxTxBytes}` };
   const tx = input as unknown as SignedTx;
-  const signingBytes = txSigningBytes(tx.body);
+  const signingBytes = domainSeparated(Domain.transaction, utf8(bodyJson));
   return { tx, txId: toHex(sha256(signingBytes)), signingBytes, signature, encoded, encodedLength };
 }
 

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
-import { fromHex, toHex } from '../../protocol/bytes.js';
+import { toHex } from '../../protocol/bytes.js';
 import type { BlockHeader, Checkpoint, SignedCheckpoint, StateWrite } from '../../protocol/block.js';
 import type { Genesis } from '../../protocol/genesis.js';
 import type { PerfectNodeReader } from '../../protocol/merkle/index.js';
@@ -96,7 +96,8 @@ export class LedgerStore implements PerfectNodeReader {
       CREATE TABLE IF NOT EXISTS txs (
         seq INTEGER PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL,
         tx_id BLOB NOT NULL, raw TEXT NOT NULL, code TEXT NOT NULL, consumed INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS txs_by_id ON txs (tx_id);
+      -- Covering index: the replay check reads only the index, never the (large) row.
+      CREATE INDEX IF NOT EXISTS txs_by_id ON txs (tx_id, consumed);
       CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS merkle (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
       CREATE TABLE IF NOT EXISTS checkpoints (
@@ -172,7 +173,7 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   isTxConsumed(txId: string): boolean {
-    return this.st.consumed.get(Buffer.from(fromHex(txId))) !== undefined;
+    return this.st.consumed.get(Buffer.from(txId, 'hex')) !== undefined;
   }
 
   /** Perfect Merkle subtree hash (PerfectNodeReader). Throws if absent: the log is corrupt. */
@@ -190,7 +191,7 @@ export class LedgerStore implements PerfectNodeReader {
       st.insertBlock.run(c.header.height, c.hash, c.headerJson, c.signature, firstSeq);
       for (let i = 0; i < c.txs.length; i++) {
         const t = c.txs[i]!;
-        st.insertTx.run(firstSeq + i, c.header.height, i, Buffer.from(fromHex(t.txId)), t.raw, t.code, t.consumed ? 1 : 0);
+        st.insertTx.run(firstSeq + i, c.header.height, i, Buffer.from(t.txId, 'hex'), t.raw, t.code, t.consumed ? 1 : 0);
       }
       this.applyWrites(c.writes);
       for (const n of c.merkleNodes) st.insertNode.run(nodeId(n.level, n.index), Buffer.from(n.hash));
@@ -231,7 +232,7 @@ export class LedgerStore implements PerfectNodeReader {
 
   /** The accepted occurrence of a transaction id (or, failing that, its first occurrence). */
   txById(txId: string): StoredTx | undefined {
-    const r = this.st.txById.get(Buffer.from(fromHex(txId)));
+    const r = this.st.txById.get(Buffer.from(txId, 'hex'));
     return r === undefined ? undefined : toStoredTx(r);
   }
 

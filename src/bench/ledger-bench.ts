@@ -1,0 +1,151 @@
+/**
+ * End-to-end throughput of the embedded node: the real CLI (`healthledger start`) in a child
+ * process, pre-signed `anchor.put` transactions from many enrolled signers submitted over HTTP
+ * in batches with wait=true. Reports committed transactions per second and per-transaction
+ * submit-to-commit latency.
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createServer } from 'node:net';
+import { toBase64Url } from '../protocol/bytes.js';
+import { createTxBody, txSigningBytes, type SignedTx } from '../protocol/tx.js';
+import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
+import { createIdentity, initHome } from '../cli/home-init.js';
+import { homePaths, loadHome, readIdentity, type NodeConfig } from '../node/home.js';
+import { nativeSigner } from '../node/crypto/native.js';
+import { repoRoot } from '../test-support/paths.js';
+
+export interface LedgerBenchResult {
+  tps: number;
+  p50_ms: number;
+  p99_ms: number;
+  committed: number;
+  seconds: number;
+  batch: number;
+  concurrency: number;
+  signers: number;
+  blocks: number;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function startNodeProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
+  // HL_NODE_ARGS passes extra node flags to the node process (e.g. --cpu-prof for profiling).
+  const extra = (process.env['HL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, join(repoRoot, 'dist', 'cli', 'main.js'), 'start', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /"event":"api.listening","url":"([^"]+)"/.exec(buf);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export async function benchLedger(opts: {
+  txs: number;
+  batch: number;
+  concurrency: number;
+  signers: number;
+  verifyThreads: number;
+}): Promise<LedgerBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'hl-bench-'));
+  const port = await freePort();
+  initHome(dir, { chainId: 'hl-bench', orgs: ['st-mary'], host: '127.0.0.1', port, nowMs: Date.now() });
+  const cfgPath = homePaths(dir).nodeConfig;
+  const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as NodeConfig;
+  writeFileSync(cfgPath, JSON.stringify({ ...cfg, verifyThreads: opts.verifyThreads }));
+  const { genesis } = loadHome(dir);
+  const { child, url } = await startNodeProcess(dir);
+  try {
+    const client = new HealthLedgerClient({ baseUrl: url, genesis });
+    const admin = identityFromFile(readIdentity(dir, 'st-mary/admin'));
+    const signers: { memberId: string; sign: (m: Uint8Array) => Uint8Array }[] = [];
+    const enrolls = [];
+    for (let i = 0; i < opts.signers; i++) {
+      const f = createIdentity(dir, { orgId: 'st-mary', memberId: `clinician-${i}`, role: 'practitioner', attributes: {}, nowMs: Date.now() });
+      enrolls.push(client.sign(admin, 'member.enroll', { certificate: f.certificate }));
+      const id = identityFromFile(f);
+      signers.push({ memberId: id.memberId, sign: nativeSigner(id.privateKey) });
+    }
+    const enrolled = await client.submitBatch(enrolls, { wait: true });
+    if (enrolled.some((r) => r.status !== 'committed')) throw new Error('bench: enrollment failed');
+
+    // Pre-sign everything (native Ed25519) and pre-serialize the batches: the client should cost little.
+    const now = Date.now();
+    const bodies: string[] = [];
+    for (let b = 0; b < opts.txs; b += opts.batch) {
+      const txs: SignedTx[] = [];
+      for (let i = b; i < Math.min(b + opts.batch, opts.txs); i++) {
+        const s = signers[i % signers.length]!;
+        const commitment = (i.toString(16).padStart(8, '0') + 'c0ffee').repeat(5).slice(0, 64).padEnd(64, '0');
+        const body = createTxBody({ chainId: genesis.chainId, type: 'anchor.put', payload: { key: `doc-${i}`, commitment }, signer: s.memberId, nowMs: now });
+        txs.push({ body, sig: toBase64Url(s.sign(txSigningBytes(body))) });
+      }
+      bodies.push(JSON.stringify({ txs }));
+    }
+    const heightBefore = (await client.health()).head.height;
+    const latencies: number[] = [];
+    let committed = 0;
+    let next = 0;
+    const t0 = performance.now();
+    const worker = async (): Promise<void> => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const s = performance.now();
+        const res = await fetch(`${url}/v1/transactions/batch?wait=true&timeoutMs=60000`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        const json = (await res.json()) as { results: { status: string; code?: string }[] };
+        const ms = performance.now() - s;
+        for (const r of json.results) {
+          if (r.status !== 'committed' || r.code !== 'VALID') throw new Error(`bench: transaction not committed VALID: ${JSON.stringify(r)}`);
+          committed++;
+          latencies.push(ms);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: opts.concurrency }, worker));
+    const seconds = (performance.now() - t0) / 1000;
+    const heightAfter = (await client.health()).head.height;
+    latencies.sort((a, b) => a - b);
+    return {
+      tps: Math.round(committed / seconds),
+      p50_ms: Math.round(percentile(latencies, 50) * 10) / 10,
+      p99_ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      committed,
+      seconds: Math.round(seconds * 100) / 100,
+      batch: opts.batch,
+      concurrency: opts.concurrency,
+      signers: opts.signers,
+      blocks: heightAfter - heightBefore,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * `npm run bench [-- --json] [--txs N] [--batch B] [--concurrency C]`: benchmarks the embedded
+ * node and, in the same run on the same machine, Ed25519 verification, so throughput can be
+ * read as a ratio of the machine's signature-checking capacity. Prints one JSON line with --json.
+ * @module
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { benchVerify } from '../node/crypto/verify-pool.bench.js';
+import { benchLedger } from './ledger-bench.js';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+const json = process.argv.includes('--json');
+const cores = availableParallelism();
+const say = (s: string): void => {
+  if (!json) process.stderr.write(s + '\n');
+};
+
+say(`HealthLedger benchmark on ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`);
+say('Ed25519 verification (sodium-native, strict RFC 8032)…');
+const verify = await benchVerify({ n: arg('verify-n', 40_000), threads: cores });
+say(`  ${verify.verify_per_s_single}/s on one thread, ${verify.verify_per_s_pool}/s on a ${cores}-thread pool`);
+say('Embedded node: signed anchor.put transactions, HTTP batches, wait for commit…');
+const ledger = await benchLedger({
+  txs: arg('txs', 200_000),
+  batch: arg('batch', 1000),
+  concurrency: arg('concurrency', 8),
+  signers: arg('signers', 32),
+  verifyThreads: arg('verify-threads', cores),
+});
+const result = {
+  bench: 'embedded-node',
+  tps: ledger.tps,
+  p50_ms: ledger.p50_ms,
+  p99_ms: ledger.p99_ms,
+  verify_per_s: verify.verify_per_s_single,
+  verify_per_s_pool: verify.verify_per_s_pool,
+  tps_over_verify_per_s: Math.round((ledger.tps / verify.verify_per_s_single) * 1000) / 1000,
+  committed: ledger.committed,
+  seconds: ledger.seconds,
+  blocks: ledger.blocks,
+  batch: ledger.batch,
+  concurrency: ledger.concurrency,
+  signers: ledger.signers,
+  cores,
+  cpu: cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+};
+if (json) process.stdout.write(JSON.stringify(result) + '\n');
+else {
+  say(`  ${ledger.tps} tx/s committed (${ledger.committed} in ${ledger.seconds} s, ${ledger.blocks} blocks); latency p50 ${ledger.p50_ms} ms, p99 ${ledger.p99_ms} ms`);
+  say(`  ratio: ${result.tps_over_verify_per_s} committed tx per single-thread verification`);
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+}
