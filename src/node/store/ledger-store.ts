@@ -11,6 +11,7 @@ import type { BlockHeader, Checkpoint, SignedCheckpoint, StateWrite } from '../.
 import type { Genesis } from '../../protocol/genesis.js';
 import type { PerfectNodeReader } from '../../protocol/merkle/index.js';
 import type { ValidationCode } from '../../protocol/validation.js';
+import { TxIdFilter } from './txid-filter.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -65,6 +66,8 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
 
 /** The node's persistent ledger. One instance per database; not shared across threads. */
 export class LedgerStore implements PerfectNodeReader {
+  /** Accepted tx ids, so most replay checks skip SQLite; built lazily from the index. */
+  private filter: TxIdFilter | null = null;
   private readonly st: {
     getState: Statement<[string], { value: string }>;
     putState: Statement<[string, string]>;
@@ -173,7 +176,19 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   isTxConsumed(txId: string): boolean {
+    if (!this.consumedFilter().mightContain(txId)) return false;
     return this.st.consumed.get(Buffer.from(txId, 'hex')) !== undefined;
+  }
+
+  private consumedFilter(): TxIdFilter {
+    if (this.filter === null || this.filter.needsGrowth) {
+      const count = (this.db.prepare('SELECT count(*) AS n FROM txs WHERE consumed = 1').get() as { n: number }).n;
+      const f = new TxIdFilter(Math.max(count * 2, 1 << 16));
+      const ids = this.db.prepare('SELECT tx_id FROM txs WHERE consumed = 1').raw().iterate() as IterableIterator<[Buffer]>;
+      for (const [id] of ids) f.add(id.toString('hex'));
+      this.filter = f;
+    }
+    return this.filter;
   }
 
   /** Perfect Merkle subtree hash (PerfectNodeReader). Throws if absent: the log is corrupt. */
@@ -193,6 +208,9 @@ export class LedgerStore implements PerfectNodeReader {
         const t = c.txs[i]!;
         st.insertTx.run(firstSeq + i, c.header.height, i, Buffer.from(t.txId, 'hex'), t.raw, t.code, t.consumed ? 1 : 0);
       }
+      // Before the commit: a crash between the two only leaves extra "maybe" bits, never a miss.
+      const filter = this.consumedFilter();
+      for (const t of c.txs) if (t.consumed) filter.add(t.txId);
       this.applyWrites(c.writes);
       for (const n of c.merkleNodes) st.insertNode.run(nodeId(n.level, n.index), Buffer.from(n.hash));
       st.insertCheckpoint.run(
