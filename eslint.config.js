@@ -4,8 +4,27 @@
 import tseslint from 'typescript-eslint';
 
 const layer = (name) => [`**/${name}/**`, `../${name}`, `../../${name}`];
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'net', 'http', 'https', 'crypto', 'child_process', 'os', 'path', 'worker_threads'];
-const serverPackages = ['better-sqlite3', 'fastify', '@fastify/*', 'sodium-native', 'commander', 'cli-progress'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'net',
+  'http',
+  'https',
+  'crypto',
+  'child_process',
+  'os',
+  'path',
+  'worker_threads',
+];
+const serverPackages = [
+  'better-sqlite3',
+  'fastify',
+  '@fastify/*',
+  'sodium-native',
+  'commander',
+  'cli-progress',
+];
 
 function forbid(message, groups) {
   return ['error', { patterns: [{ group: groups, message }] }];
@@ -36,10 +55,19 @@ export default tseslint.config(
     files: ['src/protocol/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': forbid('protocol/ is the browser-safe base layer: it imports nothing above it and no Node or server package.', [
-        ...layer('contracts'), ...layer('node'), ...layer('api'), ...layer('sdk'), ...layer('cli'), ...layer('bench'),
-        ...nodeBuiltins, ...serverPackages,
-      ]),
+      'no-restricted-imports': forbid(
+        'protocol/ is the browser-safe base layer: it imports nothing above it and no Node or server package.',
+        [
+          ...layer('contracts'),
+          ...layer('node'),
+          ...layer('api'),
+          ...layer('sdk'),
+          ...layer('cli'),
+          ...layer('bench'),
+          ...nodeBuiltins,
+          ...serverPackages,
+        ],
+      ),
     },
   },
   {
@@ -47,11 +75,19 @@ export default tseslint.config(
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': forbid('contracts/ are pure and deterministic: they import only protocol/.', [
-        ...layer('node'), ...layer('api'), ...layer('sdk'), ...layer('cli'), ...layer('bench'),
-        ...nodeBuiltins, ...serverPackages,
+        ...layer('node'),
+        ...layer('api'),
+        ...layer('sdk'),
+        ...layer('cli'),
+        ...layer('bench'),
+        ...nodeBuiltins,
+        ...serverPackages,
       ]),
       'no-restricted-globals': ['error', ...impureGlobals],
-      'no-restricted-properties': ['error', { object: 'Math', property: 'random', message: 'No randomness in contracts.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'No randomness in contracts.' },
+      ],
     },
   },
   {
@@ -59,8 +95,13 @@ export default tseslint.config(
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': forbid('sdk/ runs in browsers: it builds on protocol/ only.', [
-        ...layer('contracts'), ...layer('node'), ...layer('api'), ...layer('cli'), ...layer('bench'),
-        ...nodeBuiltins, ...serverPackages,
+        ...layer('contracts'),
+        ...layer('node'),
+        ...layer('api'),
+        ...layer('cli'),
+        ...layer('bench'),
+        ...nodeBuiltins,
+        ...serverPackages,
       ]),
     },
   },
@@ -69,7 +110,13 @@ export default tseslint.config(
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': forbid('node/ sits below api/, sdk/ and cli/.', [
-        ...layer('api'), ...layer('sdk'), ...layer('cli'), ...layer('bench'), 'fastify', '@fastify/*', 'commander',
+        ...layer('api'),
+        ...layer('sdk'),
+        ...layer('cli'),
+        ...layer('bench'),
+        'fastify',
+        '@fastify/*',
+        'commander',
       ]),
     },
   },
@@ -77,7 +124,11 @@ export default tseslint.config(
     files: ['src/api/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': forbid('api/ sits below sdk/ and cli/.', [...layer('cli'), ...layer('bench'), 'commander']),
+      'no-restricted-imports': forbid('api/ sits below sdk/ and cli/.', [
+        ...layer('cli'),
+        ...layer('bench'),
+        'commander',
+      ]),
     },
   },
 );

@@ -20,14 +20,21 @@ describe('HTTP API and SDK', () => {
 
   before(async () => {
     net = await startTestNetwork();
-    alice = await net.enroll('st-mary', 'dr-alice', 'practitioner', { licence: 'MD-1', specialty: 'endocrinology' });
+    alice = await net.enroll('st-mary', 'dr-alice', 'practitioner', {
+      licence: 'MD-1',
+      specialty: 'endocrinology',
+    });
   });
   after(async () => net.destroy());
 
   /** Ledger fingerprint: must be identical before and after any rejected request. */
   const snapshot = () => {
     const n = net.running.node;
-    return JSON.stringify({ head: n.chainHead(), pending: n.pendingCount, alice: n.getMember('st-mary/dr-alice') });
+    return JSON.stringify({
+      head: n.chainHead(),
+      pending: n.pendingCount,
+      alice: n.getMember('st-mary/dr-alice'),
+    });
   };
 
   const post = async (url: string, body: unknown, raw = false) => {
@@ -37,7 +44,10 @@ describe('HTTP API and SDK', () => {
       payload: raw ? (body as string) : JSON.stringify(body),
       headers: { 'content-type': 'application/json' },
     });
-    return { status: res.statusCode, body: res.json() as { error?: { code: string; message: string } } & Record<string, unknown> };
+    return {
+      status: res.statusCode,
+      body: res.json() as { error?: { code: string; message: string } } & Record<string, unknown>,
+    };
   };
 
   async function expectRejected(tx: unknown, code: keyof typeof ApiErrorCodes, raw = false): Promise<void> {
@@ -50,8 +60,25 @@ describe('HTTP API and SDK', () => {
     assert.equal(snapshot(), before, 'a rejected request changed the ledger');
   }
 
-  const sign = (id: Identity, type: string, payload: Record<string, unknown>, over: Partial<SignedTx['body']> = {}): SignedTx =>
-    signTx({ ...createTxBody({ chainId: 'hl-test', type, payload: payload as never, signer: id.memberId, nowMs: Date.now() }), ...over }, id.privateKey);
+  const sign = (
+    id: Identity,
+    type: string,
+    payload: Record<string, unknown>,
+    over: Partial<SignedTx['body']> = {},
+  ): SignedTx =>
+    signTx(
+      {
+        ...createTxBody({
+          chainId: 'hl-test',
+          type,
+          payload: payload as never,
+          signer: id.memberId,
+          nowMs: Date.now(),
+        }),
+        ...over,
+      },
+      id.privateKey,
+    );
 
   test('submit and wait, then a receipt that verifies locally against a genesis node key', async () => {
     const tx = net.client.sign(alice, 'anchor.put', { key: 'doc-1', commitment: COMMITMENT });
@@ -66,16 +93,44 @@ describe('HTTP API and SDK', () => {
   });
 
   test('a receipt altered in any field is rejected by the SDK verifier', async () => {
-    const c = await net.client.submitAndWait(net.client.sign(alice, 'anchor.put', { key: 'doc-2', commitment: COMMITMENT }));
+    const c = await net.client.submitAndWait(
+      net.client.sign(alice, 'anchor.put', { key: 'doc-2', commitment: COMMITMENT }),
+    );
     const r = await net.client.receipt(c.txId);
     const { trusted, chainId } = net.client;
     const broken: [string, object][] = [
       ['code changed', { ...r, code: 'BAD_SIGNATURE' }],
       ['height changed', { ...r, height: r.height + 1 }],
-      ['payload changed', { ...r, tx: { ...r.tx, body: { ...r.tx.body, payload: { key: 'doc-3', commitment: COMMITMENT } } } }],
-      ['proof hash flipped', { ...r, proof: r.proof.length ? [r.proof[0]!.replace(/^./, (ch) => (ch === '0' ? '1' : '0')), ...r.proof.slice(1)] : ['00'.repeat(32)] }],
-      ['checkpoint root changed', { ...r, checkpoint: { ...r.checkpoint, checkpoint: { ...r.checkpoint.checkpoint, logRoot: '00'.repeat(32) } } }],
-      ['checkpoint from an unknown node', { ...r, checkpoint: { ...r.checkpoint, checkpoint: { ...r.checkpoint.checkpoint, nodeId: 'mallory-node' } } }],
+      [
+        'payload changed',
+        { ...r, tx: { ...r.tx, body: { ...r.tx.body, payload: { key: 'doc-3', commitment: COMMITMENT } } } },
+      ],
+      [
+        'proof hash flipped',
+        {
+          ...r,
+          proof: r.proof.length
+            ? [r.proof[0]!.replace(/^./, (ch) => (ch === '0' ? '1' : '0')), ...r.proof.slice(1)]
+            : ['00'.repeat(32)],
+        },
+      ],
+      [
+        'checkpoint root changed',
+        {
+          ...r,
+          checkpoint: {
+            ...r.checkpoint,
+            checkpoint: { ...r.checkpoint.checkpoint, logRoot: '00'.repeat(32) },
+          },
+        },
+      ],
+      [
+        'checkpoint from an unknown node',
+        {
+          ...r,
+          checkpoint: { ...r.checkpoint, checkpoint: { ...r.checkpoint.checkpoint, nodeId: 'mallory-node' } },
+        },
+      ],
     ];
     assert.doesNotThrow(() => verifyReceipt(r, trusted, chainId));
     for (const [name, bad] of broken)
@@ -84,21 +139,34 @@ describe('HTTP API and SDK', () => {
 
   test('consistency proof between two checkpoints verifies; a forged one does not', async () => {
     const a = await net.client.latestCheckpoint();
-    await net.client.submitAndWait(net.client.sign(alice, 'anchor.put', { key: 'doc-4', commitment: COMMITMENT }));
+    await net.client.submitAndWait(
+      net.client.sign(alice, 'anchor.put', { key: 'doc-4', commitment: COMMITMENT }),
+    );
     const b = await net.client.latestCheckpoint();
     const r = await net.client.verifiedConsistency(a.checkpoint.logSize, b.checkpoint.logSize);
     assert.ok(r.proof.length > 0);
-    const res = await net.app.inject({ url: `/v1/proofs/consistency?from=${a.checkpoint.logSize}&to=${b.checkpoint.logSize}` });
+    const res = await net.app.inject({
+      url: `/v1/proofs/consistency?from=${a.checkpoint.logSize}&to=${b.checkpoint.logSize}`,
+    });
     const body = res.json() as typeof r;
     const { verifyCheckpointConsistency } = await import('../protocol/receipt.js');
     assert.throws(() =>
-      verifyCheckpointConsistency(body.from, body.to, body.proof.map(() => '11'.repeat(32)), net.client.trusted, 'hl-test'),
+      verifyCheckpointConsistency(
+        body.from,
+        body.to,
+        body.proof.map(() => '11'.repeat(32)),
+        net.client.trusted,
+        'hl-test',
+      ),
     );
   });
 
   test('batch submission reports each transaction separately', async () => {
     const good = net.client.sign(alice, 'anchor.put', { key: 'batch-1', commitment: COMMITMENT });
-    const bad = { ...net.client.sign(alice, 'anchor.put', { key: 'batch-2', commitment: COMMITMENT }), sig: good.sig };
+    const bad = {
+      ...net.client.sign(alice, 'anchor.put', { key: 'batch-2', commitment: COMMITMENT }),
+      sig: good.sig,
+    };
     const results = await net.client.submitBatch([good, bad, good], { wait: true });
     assert.equal(results[0]?.status, 'committed');
     assert.equal(results[1]?.status === 'rejected' && results[1].error.code, 'BAD_SIGNATURE');
@@ -106,8 +174,13 @@ describe('HTTP API and SDK', () => {
   });
 
   test('malformed JSON', () => expectRejected('{"body": ', 'MALFORMED_REQUEST', true));
-  test('missing signature', () => expectRejected({ body: sign(alice, 'anchor.put', {}).body }, 'MALFORMED_REQUEST'));
-  test('extra envelope field', () => expectRejected({ ...sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT }), extra: 1 }, 'MALFORMED_REQUEST'));
+  test('missing signature', () =>
+    expectRejected({ body: sign(alice, 'anchor.put', {}).body }, 'MALFORMED_REQUEST'));
+  test('extra envelope field', () =>
+    expectRejected(
+      { ...sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT }), extra: 1 },
+      'MALFORMED_REQUEST',
+    ));
   test('non-canonical signature encoding', () => {
     const tx = sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT });
     // 86 base64url chars carry 516 bits; setting the 4 spare bits gives a second encoding of the same bytes.
@@ -117,7 +190,10 @@ describe('HTTP API and SDK', () => {
     return expectRejected({ ...tx, sig: tx.sig.slice(0, -1) + bumped }, 'MALFORMED_TX');
   });
   test('oversized transaction', () =>
-    expectRejected(sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT, pad: 'x'.repeat(70_000) }), 'TX_TOO_LARGE'));
+    expectRejected(
+      sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT, pad: 'x'.repeat(70_000) }),
+      'TX_TOO_LARGE',
+    ));
   test('bad signature', () => {
     const tx = sign(alice, 'anchor.put', { key: 'k1', commitment: COMMITMENT });
     const other = sign(alice, 'anchor.put', { key: 'k2', commitment: COMMITMENT });
@@ -125,19 +201,38 @@ describe('HTTP API and SDK', () => {
   });
   test('signed by a key that is not the enrolled one', () => {
     const impostor = { memberId: alice.memberId, privateKey: generateKeyPair().privateKey };
-    return expectRejected(sign(impostor, 'anchor.put', { key: 'k', commitment: COMMITMENT }), 'BAD_SIGNATURE');
+    return expectRejected(
+      sign(impostor, 'anchor.put', { key: 'k', commitment: COMMITMENT }),
+      'BAD_SIGNATURE',
+    );
   });
-  test('wrong chain id', () => expectRejected(sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT }, { chainId: 'other-chain' }), 'WRONG_CHAIN_ID'));
+  test('wrong chain id', () =>
+    expectRejected(
+      sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT }, { chainId: 'other-chain' }),
+      'WRONG_CHAIN_ID',
+    ));
   test('unknown signer', () => {
     const ghost = { memberId: 'st-mary/ghost', privateKey: generateKeyPair().privateKey };
     return expectRejected(sign(ghost, 'anchor.put', { key: 'k', commitment: COMMITMENT }), 'UNKNOWN_SIGNER');
   });
   test('role not allowed for the type', () =>
-    expectRejected(sign(alice, 'member.revoke', { memberId: 'st-mary/admin', reason: 'x' }), 'UNAUTHORIZED_ROLE'));
+    expectRejected(
+      sign(alice, 'member.revoke', { memberId: 'st-mary/admin', reason: 'x' }),
+      'UNAUTHORIZED_ROLE',
+    ));
   test('unknown transaction type', () => expectRejected(sign(alice, 'nothing.here', {}), 'UNKNOWN_TX_TYPE'));
-  test('invalid payload', () => expectRejected(sign(alice, 'anchor.put', { key: 'k', commitment: 'not-hex' }), 'INVALID_PAYLOAD'));
+  test('invalid payload', () =>
+    expectRejected(sign(alice, 'anchor.put', { key: 'k', commitment: 'not-hex' }), 'INVALID_PAYLOAD'));
   test('client timestamp outside the window', () =>
-    expectRejected(sign(alice, 'anchor.put', { key: 'k', commitment: COMMITMENT }, { timestampMs: Date.now() - 3_600_000 }), 'TIMESTAMP_OUT_OF_WINDOW'));
+    expectRejected(
+      sign(
+        alice,
+        'anchor.put',
+        { key: 'k', commitment: COMMITMENT },
+        { timestampMs: Date.now() - 3_600_000 },
+      ),
+      'TIMESTAMP_OUT_OF_WINDOW',
+    ));
 
   test('replay of a committed transaction', async () => {
     const tx = sign(alice, 'anchor.put', { key: 'replay', commitment: COMMITMENT });
@@ -148,22 +243,35 @@ describe('HTTP API and SDK', () => {
 
   test('revoked signer, from the next block on', async () => {
     const bob = await net.enroll('st-mary', 'dr-bob', 'practitioner');
-    const ok = await net.client.submitAndWait(net.client.sign(bob, 'anchor.put', { key: 'before', commitment: COMMITMENT }));
+    const ok = await net.client.submitAndWait(
+      net.client.sign(bob, 'anchor.put', { key: 'before', commitment: COMMITMENT }),
+    );
     assert.equal(ok.code, 'VALID');
-    const r = await net.client.sendAndVerify(net.id('st-mary/admin'), 'member.revoke', { memberId: 'st-mary/dr-bob', reason: 'left' });
+    const r = await net.client.sendAndVerify(net.id('st-mary/admin'), 'member.revoke', {
+      memberId: 'st-mary/dr-bob',
+      reason: 'left',
+    });
     assert.equal(r.code, 'VALID');
     await expectRejected(sign(bob, 'anchor.put', { key: 'after', commitment: COMMITMENT }), 'SIGNER_REVOKED');
   });
 
   test('an admin cannot enroll into or revoke from another organization', async () => {
-    const r = await net.client.sendAndVerify(net.id('city-clinic/admin'), 'member.revoke', { memberId: 'st-mary/dr-alice', reason: 'x' });
+    const r = await net.client.sendAndVerify(net.id('city-clinic/admin'), 'member.revoke', {
+      memberId: 'st-mary/dr-alice',
+      reason: 'x',
+    });
     assert.equal(r.code, 'WRONG_ORGANIZATION');
     assert.equal(net.running.node.getMember('st-mary/dr-alice')?.revokedAtHeight, null);
   });
 
   test('request body over the server limit', async () => {
     const small = await buildApp(net.running.node, { bodyLimit: 1024 });
-    const res = await small.inject({ method: 'POST', url: '/v1/transactions', payload: JSON.stringify({ pad: 'x'.repeat(4096) }), headers: { 'content-type': 'application/json' } });
+    const res = await small.inject({
+      method: 'POST',
+      url: '/v1/transactions',
+      payload: JSON.stringify({ pad: 'x'.repeat(4096) }),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(res.statusCode, 413);
     assert.equal((res.json() as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
     await small.close();
@@ -187,18 +295,46 @@ describe('HTTP API and SDK', () => {
   });
 
   test('no client input produces a 500', async () => {
-    const bodies: string[] = ['', 'null', '[]', '{}', '"x"', '1e999', '{"txs": []}', '{"txs": [null, 1, "a", {}]}', '{"body": {}, "sig": ""}', '\u0000', '{"__proto__": {"x": 1}}', JSON.stringify({ txs: new Array(5001).fill({}) })];
+    const bodies: string[] = [
+      '',
+      'null',
+      '[]',
+      '{}',
+      '"x"',
+      '1e999',
+      '{"txs": []}',
+      '{"txs": [null, 1, "a", {}]}',
+      '{"body": {}, "sig": ""}',
+      '\u0000',
+      '{"__proto__": {"x": 1}}',
+      JSON.stringify({ txs: new Array(5001).fill({}) }),
+    ];
     for (const url of ['/v1/transactions', '/v1/transactions/batch', '/v1/transactions?wait=maybe']) {
       for (const payload of bodies) {
-        const res = await net.app.inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json' } });
+        const res = await net.app.inject({
+          method: 'POST',
+          url,
+          payload,
+          headers: { 'content-type': 'application/json' },
+        });
         assert.ok(res.statusCode < 500, `${url} ${payload.slice(0, 40)} → ${res.statusCode}`);
         // A batch of junk is a 200 whose every item is rejected; any other refusal carries a code.
         const body = res.json() as { error?: { code: string }; results?: { status: string }[] };
-        if (res.statusCode >= 400) assert.ok(body.error?.code, `${url} ${payload.slice(0, 40)}: error carries a code`);
-        else assert.ok(body.results?.every((r) => r.status === 'rejected'), `${url} ${payload.slice(0, 40)}: junk accepted`);
+        if (res.statusCode >= 400)
+          assert.ok(body.error?.code, `${url} ${payload.slice(0, 40)}: error carries a code`);
+        else
+          assert.ok(
+            body.results?.every((r) => r.status === 'rejected'),
+            `${url} ${payload.slice(0, 40)}: junk accepted`,
+          );
       }
     }
-    const text = await net.app.inject({ method: 'POST', url: '/v1/transactions', payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    const text = await net.app.inject({
+      method: 'POST',
+      url: '/v1/transactions',
+      payload: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     assert.ok(text.statusCode < 500);
   });
 
@@ -213,6 +349,9 @@ describe('HTTP API and SDK', () => {
   });
 
   test('SDK surfaces API errors as HealthLedgerError with the code', async () => {
-    await assert.rejects(net.client.receipt('00'.repeat(32)), (e: unknown) => e instanceof HealthLedgerError && e.code === 'NOT_FOUND');
+    await assert.rejects(
+      net.client.receipt('00'.repeat(32)),
+      (e: unknown) => e instanceof HealthLedgerError && e.code === 'NOT_FOUND',
+    );
   });
 });

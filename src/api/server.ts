@@ -20,9 +20,21 @@ export interface AppOptions {
 }
 
 /** Bodies are validated without coercion or stripping: a signed envelope must arrive exactly as signed. */
-const bodyAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false });
+const bodyAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: false,
+  removeAdditional: false,
+  useDefaults: false,
+  strict: false,
+});
 /** Query strings and path params arrive as strings: coerce to the schema's types. */
-const paramAjv = new Ajv({ allErrors: false, coerceTypes: true, removeAdditional: false, useDefaults: true, strict: false });
+const paramAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: true,
+  removeAdditional: false,
+  useDefaults: true,
+  strict: false,
+});
 
 function toWire(r: SubmitResult): SubmitResultWire {
   if (r.status === 'committed') return { status: 'committed', ...r.commitment };
@@ -60,7 +72,8 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
     let e: HealthLedgerError;
     if (err instanceof HealthLedgerError) e = err;
     else if ((err as FastifyError).validation) e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
-    else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') e = new HealthLedgerError('PAYLOAD_TOO_LARGE');
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      e = new HealthLedgerError('PAYLOAD_TOO_LARGE');
     else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500)
       e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
     else {
@@ -83,24 +96,38 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
     if (def.params) schema['params'] = def.params;
     if (def.querystring) schema['querystring'] = def.querystring;
     if (def.body) schema['body'] = def.body;
-    app.route({ method: def.method, url: def.url, schema, handler: (req, reply) => handler(req as never, reply) });
+    app.route({
+      method: def.method,
+      url: def.url,
+      schema,
+      handler: (req, reply) => handler(req as never, reply),
+    });
   };
 
   const waitMs = (q: { timeoutMs?: number }): number => Math.min(q.timeoutMs ?? maxWait, maxWait);
 
   route<{ wait?: boolean; timeoutMs?: number }, unknown, unknown>(Routes.submitTx, async (req, reply) => {
-    const [r] = await node.submit([req.body], { wait: req.query.wait === true, timeoutMs: waitMs(req.query) });
+    const [r] = await node.submit([req.body], {
+      wait: req.query.wait === true,
+      timeoutMs: waitMs(req.query),
+    });
     if (r === undefined) throw new HealthLedgerError('INTERNAL');
     if (r.status === 'rejected') throw r.error;
     return reply.status(r.status === 'committed' ? 200 : 202).send(toWire(r));
   });
 
-  route<{ wait?: boolean; timeoutMs?: number }, unknown, { txs: unknown[] }>(Routes.submitBatch, async (req) => {
-    if (req.body.txs.length > MAX_BATCH) throw new HealthLedgerError('BATCH_TOO_LARGE');
-    const results = await node.submit(req.body.txs, { wait: req.query.wait === true, timeoutMs: waitMs(req.query) });
-    for (const r of results) if (r.status === 'rejected') node.metrics.rejected(r.error.code);
-    return { results: results.map(toWire) };
-  });
+  route<{ wait?: boolean; timeoutMs?: number }, unknown, { txs: unknown[] }>(
+    Routes.submitBatch,
+    async (req) => {
+      if (req.body.txs.length > MAX_BATCH) throw new HealthLedgerError('BATCH_TOO_LARGE');
+      const results = await node.submit(req.body.txs, {
+        wait: req.query.wait === true,
+        timeoutMs: waitMs(req.query),
+      });
+      for (const r of results) if (r.status === 'rejected') node.metrics.rejected(r.error.code);
+      return { results: results.map(toWire) };
+    },
+  );
 
   route<{ treeSize?: number }, { txId: string }>(Routes.getReceipt, (req) =>
     node.getReceipt(req.params.txId, req.query.treeSize),
@@ -125,11 +152,14 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
 
   route<unknown, { height: number }>(Routes.checkpointAt, (req) => {
     const c = node.checkpointAtHeight(req.params.height);
-    if (c === undefined) throw new HealthLedgerError('NOT_FOUND', `no checkpoint at height ${req.params.height}`);
+    if (c === undefined)
+      throw new HealthLedgerError('NOT_FOUND', `no checkpoint at height ${req.params.height}`);
     return c;
   });
 
-  route<{ from: number; to: number }>(Routes.consistency, (req) => node.consistency(req.query.from, req.query.to));
+  route<{ from: number; to: number }>(Routes.consistency, (req) =>
+    node.consistency(req.query.from, req.query.to),
+  );
 
   route<unknown, { org: string; member: string }>(Routes.getMember, (req) => {
     const m = node.getMember(`${req.params.org}/${req.params.member}`);

@@ -44,7 +44,9 @@ export function freePort(): Promise<number> {
 export async function startNodeProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
   // HL_NODE_ARGS passes extra node flags to the node process (e.g. --cpu-prof for profiling).
   const extra = (process.env['HL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, join(repoRoot, 'dist', 'cli', 'main.js'), 'start', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...extra, join(repoRoot, 'dist', 'cli', 'main.js'), 'start', dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -84,7 +86,13 @@ export async function benchLedger(opts: {
     const signers: { memberId: string; sign: (m: Uint8Array) => Uint8Array }[] = [];
     const enrolls = [];
     for (let i = 0; i < opts.signers; i++) {
-      const f = createIdentity(dir, { orgId: 'st-mary', memberId: `clinician-${i}`, role: 'practitioner', attributes: {}, nowMs: Date.now() });
+      const f = createIdentity(dir, {
+        orgId: 'st-mary',
+        memberId: `clinician-${i}`,
+        role: 'practitioner',
+        attributes: {},
+        nowMs: Date.now(),
+      });
       enrolls.push(client.sign(admin, 'member.enroll', { certificate: f.certificate }));
       const id = identityFromFile(f);
       signers.push({ memberId: id.memberId, sign: nativeSigner(id.privateKey) });
@@ -99,8 +107,17 @@ export async function benchLedger(opts: {
       const txs: SignedTx[] = [];
       for (let i = b; i < Math.min(b + opts.batch, opts.txs); i++) {
         const s = signers[i % signers.length]!;
-        const commitment = (i.toString(16).padStart(8, '0') + 'c0ffee').repeat(5).slice(0, 64).padEnd(64, '0');
-        const body = createTxBody({ chainId: genesis.chainId, type: 'anchor.put', payload: { key: `doc-${i}`, commitment }, signer: s.memberId, nowMs: now });
+        const commitment = (i.toString(16).padStart(8, '0') + 'c0ffee')
+          .repeat(5)
+          .slice(0, 64)
+          .padEnd(64, '0');
+        const body = createTxBody({
+          chainId: genesis.chainId,
+          type: 'anchor.put',
+          payload: { key: `doc-${i}`, commitment },
+          signer: s.memberId,
+          nowMs: now,
+        });
         txs.push({ body, sig: toBase64Url(s.sign(txSigningBytes(body))) });
       }
       bodies.push(JSON.stringify({ txs }));
@@ -122,7 +139,8 @@ export async function benchLedger(opts: {
         const json = (await res.json()) as { results: { status: string; code?: string }[] };
         const ms = performance.now() - s;
         for (const r of json.results) {
-          if (r.status !== 'committed' || r.code !== 'VALID') throw new Error(`bench: transaction not committed VALID: ${JSON.stringify(r)}`);
+          if (r.status !== 'committed' || r.code !== 'VALID')
+            throw new Error(`bench: transaction not committed VALID: ${JSON.stringify(r)}`);
           committed++;
           latencies.push(ms);
         }

@@ -19,10 +19,14 @@ const say = (s: string): void => {
   if (!json) process.stderr.write(s + '\n');
 };
 
-say(`HealthLedger benchmark on ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`);
+say(
+  `HealthLedger benchmark on ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`,
+);
 say('Ed25519 verification (sodium-native, strict RFC 8032)…');
 const verify = await benchVerify({ n: arg('verify-n', 40_000), threads: cores });
-say(`  ${verify.verify_per_s_single}/s on one thread, ${verify.verify_per_s_pool}/s on a ${cores}-thread pool`);
+say(
+  `  ${verify.verify_per_s_single}/s on one thread, ${verify.verify_per_s_pool}/s on a ${cores}-thread pool`,
+);
 say('Embedded node: signed anchor.put transactions, HTTP batches, wait for commit…');
 const ledger = await benchLedger({
   txs: arg('txs', 200_000),
@@ -51,7 +55,9 @@ const result = {
 };
 if (json) process.stdout.write(JSON.stringify(result) + '\n');
 else {
-  say(`  ${ledger.tps} tx/s committed (${ledger.committed} in ${ledger.seconds} s, ${ledger.blocks} blocks); latency p50 ${ledger.p50_ms} ms, p99 ${ledger.p99_ms} ms`);
+  say(
+    `  ${ledger.tps} tx/s committed (${ledger.committed} in ${ledger.seconds} s, ${ledger.blocks} blocks); latency p50 ${ledger.p50_ms} ms, p99 ${ledger.p99_ms} ms`,
+  );
   say(`  ratio: ${result.tps_over_verify_per_s} committed tx per single-thread verification`);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -14,22 +14,50 @@ import type { Role } from '../protocol/x509.js';
 import { createIdentity, initHome } from './home-init.js';
 import { serveHome } from './serve.js';
 
-const ORGS = ['st-mary:St Mary Hospital', 'city-clinic:City Clinic', 'corner-pharmacy:Corner Pharmacy', 'acme-payer:Acme Health Plan'];
+const ORGS = [
+  'st-mary:St Mary Hospital',
+  'city-clinic:City Clinic',
+  'corner-pharmacy:Corner Pharmacy',
+  'acme-payer:Acme Health Plan',
+];
 
 const MEMBERS: { org: string; id: string; role: Role; attributes: Record<string, string> }[] = [
-  { org: 'st-mary', id: 'dr-alice', role: 'practitioner', attributes: { licence: 'MD-104233', specialty: 'endocrinology' } },
-  { org: 'st-mary', id: 'dr-bob', role: 'practitioner', attributes: { licence: 'MD-220871', specialty: 'dermatology' } },
-  { org: 'city-clinic', id: 'dr-erin', role: 'practitioner', attributes: { licence: 'MD-318455', specialty: 'emergency-medicine' } },
+  {
+    org: 'st-mary',
+    id: 'dr-alice',
+    role: 'practitioner',
+    attributes: { licence: 'MD-104233', specialty: 'endocrinology' },
+  },
+  {
+    org: 'st-mary',
+    id: 'dr-bob',
+    role: 'practitioner',
+    attributes: { licence: 'MD-220871', specialty: 'dermatology' },
+  },
+  {
+    org: 'city-clinic',
+    id: 'dr-erin',
+    role: 'practitioner',
+    attributes: { licence: 'MD-318455', specialty: 'emergency-medicine' },
+  },
   { org: 'st-mary', id: 'patient-dana', role: 'patient', attributes: {} },
   { org: 'st-mary', id: 'auditor-ivan', role: 'auditor', attributes: {} },
   { org: 'corner-pharmacy', id: 'pharm-frank', role: 'dispenser', attributes: { licence: 'RPH-55120' } },
   { org: 'acme-payer', id: 'claims-gina', role: 'payer', attributes: {} },
-  { org: 'st-mary', id: 'dr-mallory', role: 'practitioner', attributes: { licence: 'MD-999001', specialty: 'surgery' } },
+  {
+    org: 'st-mary',
+    id: 'dr-mallory',
+    role: 'practitioner',
+    attributes: { licence: 'MD-999001', specialty: 'surgery' },
+  },
 ];
 
 /** Sample documents a clinician anchors; only their keyed commitments reach the ledger. */
 const DOCUMENTS = [
-  { key: 'dana:discharge-summary:2026-03-02', text: 'Discharge summary: type 1 diabetes, stable on basal-bolus insulin.' },
+  {
+    key: 'dana:discharge-summary:2026-03-02',
+    text: 'Discharge summary: type 1 diabetes, stable on basal-bolus insulin.',
+  },
   { key: 'dana:lab:hba1c:2026-05-10', text: 'HbA1c 7.1 %' },
   { key: 'dana:prescription:insulin-glargine', text: 'Insulin glargine 100 U/mL, 18 U nightly' },
 ];
@@ -37,8 +65,21 @@ const DOCUMENTS = [
 export async function runDemo(opts: { dir: string; port: number; once: boolean }): Promise<void> {
   const fresh = !existsSync(homePaths(opts.dir).genesis);
   if (fresh) {
-    initHome(opts.dir, { chainId: 'healthledger-demo', orgs: ORGS, host: '127.0.0.1', port: opts.port, nowMs: Date.now() });
-    for (const m of MEMBERS) createIdentity(opts.dir, { orgId: m.org, memberId: m.id, role: m.role, attributes: m.attributes, nowMs: Date.now() });
+    initHome(opts.dir, {
+      chainId: 'healthledger-demo',
+      orgs: ORGS,
+      host: '127.0.0.1',
+      port: opts.port,
+      nowMs: Date.now(),
+    });
+    for (const m of MEMBERS)
+      createIdentity(opts.dir, {
+        orgId: m.org,
+        memberId: m.id,
+        role: m.role,
+        attributes: m.attributes,
+        nowMs: Date.now(),
+      });
   }
   const served = await serveHome(opts.dir, { port: opts.port, log: () => {} });
   const { genesis } = loadHome(opts.dir);
@@ -74,7 +115,11 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
     const verifier = await VerifyPool.create({});
     const r = await verifyChain({ storePath: homePaths(opts.dir).store, verifier, expectedGenesis: genesis });
     await verifier.close();
-    process.stdout.write(r.ok ? `verify: OK (${r.height} blocks, ${r.txCount} transactions)\n` : `verify: FAILED at block ${r.badHeight}: ${r.reason}\n`);
+    process.stdout.write(
+      r.ok
+        ? `verify: OK (${r.height} blocks, ${r.txCount} transactions)\n`
+        : `verify: FAILED at block ${r.badHeight}: ${r.reason}\n`,
+    );
     if (!r.ok) process.exitCode = 1;
     return;
   }
@@ -100,10 +145,19 @@ async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
   const secret = readKey(secretPath);
   const alice = identityFromFile(readIdentity(dir, 'st-mary/dr-alice'));
   const txs = DOCUMENTS.map((d) =>
-    client.sign(alice, 'anchor.put', { key: d.key, commitment: createHmac('sha256', secret).update(d.text).digest('hex') }),
+    client.sign(alice, 'anchor.put', {
+      key: d.key,
+      commitment: createHmac('sha256', secret).update(d.text).digest('hex'),
+    }),
   );
   for (const t of txs) await client.submitAndWait(t);
   const admin = identityFromFile(readIdentity(dir, 'st-mary/admin'));
-  await client.sendAndVerify(admin, 'member.revoke', { memberId: 'st-mary/dr-mallory', reason: 'left the hospital' });
-  writeSecret(`${dir}/README.txt`, 'Demo home created by `healthledger demo`. Delete this folder to start afresh.\n');
+  await client.sendAndVerify(admin, 'member.revoke', {
+    memberId: 'st-mary/dr-mallory',
+    reason: 'left the hospital',
+  });
+  writeSecret(
+    `${dir}/README.txt`,
+    'Demo home created by `healthledger demo`. Delete this folder to start afresh.\n',
+  );
 }

@@ -7,9 +7,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { toBase64Url } from '../protocol/bytes.js';
 import { generateKeyPair, publicKeyOf } from '../protocol/ed25519.js';
-import { DEFAULT_POLICIES, validateGenesis, type Genesis, type GenesisPolicies } from '../protocol/genesis.js';
+import {
+  DEFAULT_POLICIES,
+  validateGenesis,
+  type Genesis,
+  type GenesisPolicies,
+} from '../protocol/genesis.js';
 import { createCaCertificate, fromPem, issueMemberCertificate, toPem, type Role } from '../protocol/x509.js';
-import { homePaths, readKey, writeJson, writeKey, writeSecret, type IdentityFile, type NodeConfig } from '../node/home.js';
+import {
+  homePaths,
+  readKey,
+  writeJson,
+  writeKey,
+  writeSecret,
+  type IdentityFile,
+  type NodeConfig,
+} from '../node/home.js';
 
 const YEAR_MS = 365 * 24 * 3600_000;
 
@@ -58,14 +71,30 @@ export function initHome(dir: string, opts: InitOptions): InitResult {
     });
     writeKey(p.caKey(org.id), ca.privateKey);
     writeSecret(p.caCert(org.id), toPem(caDer));
-    const admin = createIdentity(dir, { orgId: org.id, memberId: 'admin', role: 'org-admin', attributes: {}, nowMs: opts.nowMs, validityMs: 2 * YEAR_MS });
+    const admin = createIdentity(dir, {
+      orgId: org.id,
+      memberId: 'admin',
+      role: 'org-admin',
+      attributes: {},
+      nowMs: opts.nowMs,
+      validityMs: 2 * YEAR_MS,
+    });
     admins.push(admin.memberId);
     genesisOrgs.push({
       id: org.id,
       name: org.name,
       caCertificate: toPem(caDer),
       admins: [admin.certificate],
-      nodes: i === 0 ? [{ id: nodeId, publicKey: toBase64Url(nodeKey.publicKey), endpoint: `http://${opts.host}:${opts.port}` }] : [],
+      nodes:
+        i === 0
+          ? [
+              {
+                id: nodeId,
+                publicKey: toBase64Url(nodeKey.publicKey),
+                endpoint: `http://${opts.host}:${opts.port}`,
+              },
+            ]
+          : [],
     });
   }
   const genesis: Genesis = {
@@ -89,7 +118,14 @@ export function initHome(dir: string, opts: InitOptions): InitResult {
  */
 export function createIdentity(
   dir: string,
-  opts: { orgId: string; memberId: string; role: Role; attributes: Record<string, string>; nowMs: number; validityMs?: number },
+  opts: {
+    orgId: string;
+    memberId: string;
+    role: Role;
+    attributes: Record<string, string>;
+    nowMs: number;
+    validityMs?: number;
+  },
 ): IdentityFile {
   const p = homePaths(dir);
   const caKey = readKey(p.caKey(opts.orgId));

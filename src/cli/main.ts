@@ -51,7 +51,14 @@ program
   .action((dir: string, o: { chain: string; org: string[]; host: string; port: number; json?: boolean }) => {
     const r = initHome(dir, { chainId: o.chain, orgs: o.org, host: o.host, port: o.port, nowMs: Date.now() });
     print(!!o.json, r, () =>
-      [`initialized ${dir}`, `  chain      ${r.chainId}`, `  genesis    ${r.genesisHash}`, `  node       ${r.nodeId}`, `  admins     ${r.admins.join(', ')}`, `start it: healthledger start ${dir}`].join('\n'),
+      [
+        `initialized ${dir}`,
+        `  chain      ${r.chainId}`,
+        `  genesis    ${r.genesisHash}`,
+        `  node       ${r.nodeId}`,
+        `  admins     ${r.admins.join(', ')}`,
+        `start it: healthledger start ${dir}`,
+      ].join('\n'),
     );
   });
 
@@ -62,7 +69,10 @@ program
   .option('--host <host>')
   .option('--port <port>', 'API port', (v) => parseInt(v, 10))
   .action(async (dir: string, o: { host?: string; port?: number }) => {
-    const served = await serveHome(dir, { ...(o.host ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}) });
+    const served = await serveHome(dir, {
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.port !== undefined ? { port: o.port } : {}),
+    });
     const stop = async (): Promise<void> => {
       await served.close();
       process.exit(0);
@@ -73,7 +83,9 @@ program
 
 program
   .command('verify')
-  .description('re-check every block, signature, validation code, Merkle root and state root from the raw store')
+  .description(
+    're-check every block, signature, validation code, Merkle root and state root from the raw store',
+  )
   .argument('<dir>', 'node home folder (or use --store)')
   .option('--store <path>', 'path to a ledger.sqlite (default: DIR/data/ledger.sqlite)')
   .addOption(jsonOpt())
@@ -88,7 +100,13 @@ program
     const bar = o.json
       ? null
       : new cliProgress.SingleBar(
-          { stream: process.stderr, format: 'verifying [{bar}] {percentage}% | block {value}/{total}', noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true },
+          {
+            stream: process.stderr,
+            format: 'verifying [{bar}] {percentage}% | block {value}/{total}',
+            noTTYOutput: true,
+            notTTYSchedule: 2000,
+            hideCursor: true,
+          },
           cliProgress.Presets.shades_classic,
         );
     const verifier = await VerifyPool.create({});
@@ -129,7 +147,9 @@ program
 const identity = program.command('identity').description('member identities: enroll, revoke, show');
 identity
   .command('enroll')
-  .description('issue a certificate from the org CA in DIR and enroll it on the ledger (signed by an org-admin)')
+  .description(
+    'issue a certificate from the org CA in DIR and enroll it on the ledger (signed by an org-admin)',
+  )
   .argument('<dir>')
   .requiredOption('--id <memberId>', 'member id within the organization, e.g. dr-alice')
   .addOption(new Option('--role <role>', 'role').choices([...ROLES]).makeOptionMandatory())
@@ -138,24 +158,38 @@ identity
   .option('--as <adminId>', 'org-admin identity that signs the enrollment (default: <org>/admin)')
   .addOption(nodeOpt())
   .addOption(jsonOpt())
-  .action(async (dir: string, o: { id: string; role: Role; org?: string; attr: string[]; as?: string; node?: string; json?: boolean }) => {
-    const { config } = loadHome(dir);
-    const org = o.org ?? config.orgId;
-    const attributes: Record<string, string> = {};
-    for (const a of o.attr) {
-      const i = a.indexOf('=');
-      if (i <= 0) throw new Error(`--attr ${a}: expected key=value`);
-      attributes[a.slice(0, i)] = a.slice(i + 1);
-    }
-    const file = createIdentity(dir, { orgId: org, memberId: o.id, role: o.role, attributes, nowMs: Date.now() });
-    const client = clientFor(dir, o.node);
-    const admin = identityFromFile(readIdentity(dir, o.as ?? `${org}/admin`));
-    const receipt = await client.sendAndVerify(admin, 'member.enroll', { certificate: file.certificate });
-    print(!!o.json, { memberId: file.memberId, txId: receipt.txId, height: receipt.height, code: receipt.code }, () =>
-      `${file.memberId} (${o.role}): ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`,
-    );
-    if (receipt.code !== 'VALID') process.exitCode = 1;
-  });
+  .action(
+    async (
+      dir: string,
+      o: { id: string; role: Role; org?: string; attr: string[]; as?: string; node?: string; json?: boolean },
+    ) => {
+      const { config } = loadHome(dir);
+      const org = o.org ?? config.orgId;
+      const attributes: Record<string, string> = {};
+      for (const a of o.attr) {
+        const i = a.indexOf('=');
+        if (i <= 0) throw new Error(`--attr ${a}: expected key=value`);
+        attributes[a.slice(0, i)] = a.slice(i + 1);
+      }
+      const file = createIdentity(dir, {
+        orgId: org,
+        memberId: o.id,
+        role: o.role,
+        attributes,
+        nowMs: Date.now(),
+      });
+      const client = clientFor(dir, o.node);
+      const admin = identityFromFile(readIdentity(dir, o.as ?? `${org}/admin`));
+      const receipt = await client.sendAndVerify(admin, 'member.enroll', { certificate: file.certificate });
+      print(
+        !!o.json,
+        { memberId: file.memberId, txId: receipt.txId, height: receipt.height, code: receipt.code },
+        () =>
+          `${file.memberId} (${o.role}): ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`,
+      );
+      if (receipt.code !== 'VALID') process.exitCode = 1;
+    },
+  );
 identity
   .command('revoke')
   .description('revoke a member (effective from the next block)')
@@ -165,15 +199,23 @@ identity
   .option('--as <adminId>', 'signing org-admin (default: <org>/admin)')
   .addOption(nodeOpt())
   .addOption(jsonOpt())
-  .action(async (dir: string, memberId: string, o: { reason: string; as?: string; node?: string; json?: boolean }) => {
-    const client = clientFor(dir, o.node);
-    const admin = identityFromFile(readIdentity(dir, o.as ?? `${memberId.split('/')[0]}/admin`));
-    const receipt = await client.sendAndVerify(admin, 'member.revoke', { memberId, reason: o.reason });
-    print(!!o.json, { memberId, txId: receipt.txId, height: receipt.height, code: receipt.code }, () =>
-      `revoke ${memberId}: ${receipt.code} in block ${receipt.height} (receipt verified)`,
-    );
-    if (receipt.code !== 'VALID') process.exitCode = 1;
-  });
+  .action(
+    async (
+      dir: string,
+      memberId: string,
+      o: { reason: string; as?: string; node?: string; json?: boolean },
+    ) => {
+      const client = clientFor(dir, o.node);
+      const admin = identityFromFile(readIdentity(dir, o.as ?? `${memberId.split('/')[0]}/admin`));
+      const receipt = await client.sendAndVerify(admin, 'member.revoke', { memberId, reason: o.reason });
+      print(
+        !!o.json,
+        { memberId, txId: receipt.txId, height: receipt.height, code: receipt.code },
+        () => `revoke ${memberId}: ${receipt.code} in block ${receipt.height} (receipt verified)`,
+      );
+      if (receipt.code !== 'VALID') process.exitCode = 1;
+    },
+  );
 identity
   .command('show')
   .description("a member's record on the ledger")
@@ -195,13 +237,21 @@ tx.command('submit')
   .requiredOption('--payload <json>', 'payload as JSON, or @file')
   .addOption(nodeOpt())
   .addOption(jsonOpt())
-  .action(async (dir: string, o: { as: string; type: string; payload: string; node?: string; json?: boolean }) => {
-    const payload = JSON.parse(o.payload.startsWith('@') ? readFileSync(o.payload.slice(1), 'utf8') : o.payload) as JsonObject;
-    const client = clientFor(dir, o.node);
-    const receipt = await client.sendAndVerify(identityFromFile(readIdentity(dir, o.as)), o.type, payload);
-    print(!!o.json, receipt, () => `${o.type}: ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`);
-    if (receipt.code !== 'VALID') process.exitCode = 1;
-  });
+  .action(
+    async (dir: string, o: { as: string; type: string; payload: string; node?: string; json?: boolean }) => {
+      const payload = JSON.parse(
+        o.payload.startsWith('@') ? readFileSync(o.payload.slice(1), 'utf8') : o.payload,
+      ) as JsonObject;
+      const client = clientFor(dir, o.node);
+      const receipt = await client.sendAndVerify(identityFromFile(readIdentity(dir, o.as)), o.type, payload);
+      print(
+        !!o.json,
+        receipt,
+        () => `${o.type}: ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`,
+      );
+      if (receipt.code !== 'VALID') process.exitCode = 1;
+    },
+  );
 tx.command('anchor')
   .description('anchor a 32-byte keyed commitment (hex) under a key')
   .argument('<dir>')
@@ -210,12 +260,25 @@ tx.command('anchor')
   .requiredOption('--commitment <hex>')
   .addOption(nodeOpt())
   .addOption(jsonOpt())
-  .action(async (dir: string, o: { as: string; key: string; commitment: string; node?: string; json?: boolean }) => {
-    const client = clientFor(dir, o.node);
-    const receipt = await client.sendAndVerify(identityFromFile(readIdentity(dir, o.as)), 'anchor.put', { key: o.key, commitment: o.commitment });
-    print(!!o.json, receipt, () => `anchor ${o.key}: ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`);
-    if (receipt.code !== 'VALID') process.exitCode = 1;
-  });
+  .action(
+    async (
+      dir: string,
+      o: { as: string; key: string; commitment: string; node?: string; json?: boolean },
+    ) => {
+      const client = clientFor(dir, o.node);
+      const receipt = await client.sendAndVerify(identityFromFile(readIdentity(dir, o.as)), 'anchor.put', {
+        key: o.key,
+        commitment: o.commitment,
+      });
+      print(
+        !!o.json,
+        receipt,
+        () =>
+          `anchor ${o.key}: ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`,
+      );
+      if (receipt.code !== 'VALID') process.exitCode = 1;
+    },
+  );
 tx.command('receipt')
   .description("a transaction's receipt, verified locally (checkpoint signature + inclusion proof)")
   .argument('<dir>')
@@ -226,7 +289,15 @@ tx.command('receipt')
   .action(async (dir: string, txId: string, o: { treeSize?: number; node?: string; json?: boolean }) => {
     const r = await clientFor(dir, o.node).verifiedReceipt(txId, o.treeSize);
     print(!!o.json, r, () =>
-      [`tx ${r.txId}`, `  type       ${r.tx.body.type}`, `  signer     ${r.tx.body.signer}`, `  block      ${r.height} (position ${r.index}, leaf ${r.seq})`, `  code       ${r.code}`, `  proven in  checkpoint of log size ${r.checkpoint.checkpoint.logSize}, signed by ${r.checkpoint.checkpoint.nodeId}`, `  verified   yes`].join('\n'),
+      [
+        `tx ${r.txId}`,
+        `  type       ${r.tx.body.type}`,
+        `  signer     ${r.tx.body.signer}`,
+        `  block      ${r.height} (position ${r.index}, leaf ${r.seq})`,
+        `  code       ${r.code}`,
+        `  proven in  checkpoint of log size ${r.checkpoint.checkpoint.logSize}, signed by ${r.checkpoint.checkpoint.nodeId}`,
+        `  verified   yes`,
+      ].join('\n'),
     );
   });
 
@@ -241,7 +312,12 @@ proof
   .addOption(jsonOpt())
   .action(async (dir: string, o: { from: number; to: number; node?: string; json?: boolean }) => {
     const r = await clientFor(dir, o.node).verifiedConsistency(o.from, o.to);
-    print(!!o.json, r, () => `consistent: log size ${o.from} (root ${r.from.checkpoint.logRoot}) is a prefix of ${o.to} (root ${r.to.checkpoint.logRoot}); ${r.proof.length} proof hashes verified`);
+    print(
+      !!o.json,
+      r,
+      () =>
+        `consistent: log size ${o.from} (root ${r.from.checkpoint.logRoot}) is a prefix of ${o.to} (root ${r.to.checkpoint.logRoot}); ${r.proof.length} proof hashes verified`,
+    );
   });
 proof
   .command('checkpoint')
@@ -251,7 +327,12 @@ proof
   .addOption(jsonOpt())
   .action(async (dir: string, o: { node?: string; json?: boolean }) => {
     const c = await clientFor(dir, o.node).latestCheckpoint();
-    print(!!o.json, c, () => `checkpoint: height ${c.checkpoint.height}, log size ${c.checkpoint.logSize}, root ${c.checkpoint.logRoot}, signed by ${c.checkpoint.nodeId} (verified)`);
+    print(
+      !!o.json,
+      c,
+      () =>
+        `checkpoint: height ${c.checkpoint.height}, log size ${c.checkpoint.logSize}, root ${c.checkpoint.logRoot}, signed by ${c.checkpoint.nodeId} (verified)`,
+    );
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

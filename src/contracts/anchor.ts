@@ -35,10 +35,14 @@ export const putAnchor: Contract<AnchorPayload> = {
     const { key, commitment, expectedVersion } = payload;
     if (Object.keys(payload).some((k) => k !== 'key' && k !== 'commitment' && k !== 'expectedVersion'))
       return { invalid: 'expected { key, commitment, expectedVersion? }' };
-    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) return { invalid: 'key must match [A-Za-z0-9._:-]{1,128}' };
+    if (typeof key !== 'string' || !KEY_PATTERN.test(key))
+      return { invalid: 'key must match [A-Za-z0-9._:-]{1,128}' };
     if (typeof commitment !== 'string' || !COMMITMENT_PATTERN.test(commitment))
       return { invalid: 'commitment must be 64 lower-case hex characters' };
-    if (expectedVersion !== undefined && (typeof expectedVersion !== 'number' || !Number.isSafeInteger(expectedVersion) || expectedVersion < 0))
+    if (
+      expectedVersion !== undefined &&
+      (typeof expectedVersion !== 'number' || !Number.isSafeInteger(expectedVersion) || expectedVersion < 0)
+    )
       return { invalid: 'expectedVersion must be a non-negative integer' };
     return { key, commitment, expectedVersion: expectedVersion ?? null };
   },

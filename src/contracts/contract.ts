@@ -66,7 +66,10 @@ export function isInvalid<P>(r: P | InvalidPayload): r is InvalidPayload {
 }
 
 /** Reads and parses a member record. */
-export function readMember(get: (key: string) => string | undefined, memberId: string): MemberRecord | undefined {
+export function readMember(
+  get: (key: string) => string | undefined,
+  memberId: string,
+): MemberRecord | undefined {
   const raw = get(`member/${memberId}`);
   return raw === undefined ? undefined : (JSON.parse(raw) as MemberRecord);
 }

@@ -19,10 +19,26 @@ import type { LedgerReader } from './state.js';
 
 const T0 = 1_700_000_000_000;
 const ca = generateKeyPair();
-const caDer = createCaCertificate({ orgId: 'st-mary', privateKey: ca.privateKey, serial: randomBytes(8), notBeforeMs: T0 - 3600_000, notAfterMs: T0 + 1e11 });
+const caDer = createCaCertificate({
+  orgId: 'st-mary',
+  privateKey: ca.privateKey,
+  serial: randomBytes(8),
+  notBeforeMs: T0 - 3600_000,
+  notAfterMs: T0 + 1e11,
+});
 function member(id: string, role: Role) {
   const k = generateKeyPair();
-  const der = issueMemberCertificate({ orgId: 'st-mary', caPrivateKey: ca.privateKey, caCertificate: caDer, memberId: id, role, publicKey: k.publicKey, serial: randomBytes(8), notBeforeMs: T0 - 60_000, notAfterMs: T0 + 1e10 });
+  const der = issueMemberCertificate({
+    orgId: 'st-mary',
+    caPrivateKey: ca.privateKey,
+    caCertificate: caDer,
+    memberId: id,
+    role,
+    publicKey: k.publicKey,
+    serial: randomBytes(8),
+    notBeforeMs: T0 - 60_000,
+    notAfterMs: T0 + 1e10,
+  });
   return { memberId: `st-mary/${id}`, key: k.privateKey, pem: toPem(der) };
 }
 const admin = member('admin', 'org-admin');
@@ -31,7 +47,15 @@ const genesis: Genesis = {
   v: 1,
   chainId: 'hl-unit',
   createdAtMs: T0,
-  orgs: [{ id: 'st-mary', name: 'St Mary', caCertificate: toPem(caDer), admins: [admin.pem], nodes: [{ id: 'n1', publicKey: toBase64Url(generateKeyPair().publicKey) }] }],
+  orgs: [
+    {
+      id: 'st-mary',
+      name: 'St Mary',
+      caCertificate: toPem(caDer),
+      admins: [admin.pem],
+      nodes: [{ id: 'n1', publicKey: toBase64Url(generateKeyPair().publicKey) }],
+    },
+  ],
   policies: DEFAULT_POLICIES,
 };
 
@@ -45,8 +69,17 @@ function ledger() {
   return {
     state,
     apply(txs: (SignedTx | string)[], timestampMs = T0 + 1000) {
-      const ctx: BlockContext = { chainId: 'hl-unit', height: ++height, timestampMs, policies: DEFAULT_POLICIES };
-      const prepared = prepareBlock(reader, txs.map((t) => (typeof t === 'string' ? t : canonicalize(t))), ctx);
+      const ctx: BlockContext = {
+        chainId: 'hl-unit',
+        height: ++height,
+        timestampMs,
+        policies: DEFAULT_POLICIES,
+      };
+      const prepared = prepareBlock(
+        reader,
+        txs.map((t) => (typeof t === 'string' ? t : canonicalize(t))),
+        ctx,
+      );
       const valid = new Map(prepared.jobs.map((j) => [j.index, verify(j.signature, j.message, j.publicKey)]));
       const out = executeBlock(reader, prepared, (i) => valid.get(i) === true, contractRegistry());
       for (const [k, v] of out.writes) v === null ? state.delete(k) : state.set(k, v);
@@ -56,8 +89,25 @@ function ledger() {
   };
 }
 
-const tx = (who: { memberId: string; key: Uint8Array }, type: string, payload: Record<string, unknown>, over: object = {}): SignedTx =>
-  signTx({ ...createTxBody({ chainId: 'hl-unit', type, payload: payload as never, signer: who.memberId, nowMs: T0 + 1000 }), ...over }, who.key);
+const tx = (
+  who: { memberId: string; key: Uint8Array },
+  type: string,
+  payload: Record<string, unknown>,
+  over: object = {},
+): SignedTx =>
+  signTx(
+    {
+      ...createTxBody({
+        chainId: 'hl-unit',
+        type,
+        payload: payload as never,
+        signer: who.memberId,
+        nowMs: T0 + 1000,
+      }),
+      ...over,
+    },
+    who.key,
+  );
 const anchor = (who = alice, key = 'k') => tx(who, 'anchor.put', { key, commitment: 'ef'.repeat(32) });
 
 test('enrollment takes effect from the next block', () => {
@@ -70,7 +120,10 @@ test('enrollment takes effect from the next block', () => {
 test('revocation takes effect from the next block', () => {
   const l = ledger();
   l.apply([tx(admin, 'member.enroll', { certificate: alice.pem })]);
-  const out = l.apply([tx(admin, 'member.revoke', { memberId: alice.memberId, reason: 'left' }), anchor(alice, 'same-block')]);
+  const out = l.apply([
+    tx(admin, 'member.revoke', { memberId: alice.memberId, reason: 'left' }),
+    anchor(alice, 'same-block'),
+  ]);
   assert.deepEqual(out.codes, ['VALID', 'VALID']);
   assert.deepEqual(l.apply([anchor(alice, 'next-block')]).codes, ['SIGNER_REVOKED']);
 });
@@ -85,18 +138,41 @@ test('every envelope failure gets its code and writes nothing', () => {
     ['not json', 'MALFORMED_TX'],
     [JSON.stringify(anchor(alice, 'y'), null, 1), 'MALFORMED_TX'], // not canonical
     [{ ...anchor(alice, 'z'), sig: good.sig }, 'BAD_SIGNATURE'],
-    [tx(alice, 'anchor.put', { key: 'w', commitment: 'ef'.repeat(32) }, { chainId: 'elsewhere' }), 'WRONG_CHAIN_ID'],
-    [tx({ memberId: 'st-mary/nobody', key: alice.key }, 'anchor.put', { key: 'v', commitment: 'ef'.repeat(32) }), 'UNKNOWN_SIGNER'],
+    [
+      tx(alice, 'anchor.put', { key: 'w', commitment: 'ef'.repeat(32) }, { chainId: 'elsewhere' }),
+      'WRONG_CHAIN_ID',
+    ],
+    [
+      tx({ memberId: 'st-mary/nobody', key: alice.key }, 'anchor.put', {
+        key: 'v',
+        commitment: 'ef'.repeat(32),
+      }),
+      'UNKNOWN_SIGNER',
+    ],
     [tx(alice, 'member.enroll', { certificate: alice.pem }), 'UNAUTHORIZED_ROLE'],
     [tx(alice, 'no.such', {}), 'UNKNOWN_TX_TYPE'],
     [tx(alice, 'anchor.put', { key: '', commitment: 'ef'.repeat(32) }), 'INVALID_PAYLOAD'],
-    [tx(alice, 'anchor.put', { key: 'u', commitment: 'ef'.repeat(32) }, { timestampMs: T0 + 1000 + 3_600_000 }), 'TIMESTAMP_OUT_OF_WINDOW'],
+    [
+      tx(
+        alice,
+        'anchor.put',
+        { key: 'u', commitment: 'ef'.repeat(32) },
+        { timestampMs: T0 + 1000 + 3_600_000 },
+      ),
+      'TIMESTAMP_OUT_OF_WINDOW',
+    ],
     [tx(admin, 'member.enroll', { certificate: admin.pem }), 'MEMBER_EXISTS'],
     [tx(admin, 'member.revoke', { memberId: 'st-mary/ghost', reason: '' }), 'MEMBER_NOT_FOUND'],
-    [tx(alice, 'anchor.put', { key: 'v2', commitment: 'ef'.repeat(32), expectedVersion: 3 }), 'ANCHOR_VERSION_CONFLICT'],
+    [
+      tx(alice, 'anchor.put', { key: 'v2', commitment: 'ef'.repeat(32), expectedVersion: 3 }),
+      'ANCHOR_VERSION_CONFLICT',
+    ],
   ];
   const out = l.apply(cases.map((c) => c[0]));
-  assert.deepEqual(out.codes, cases.map((c) => c[1]));
+  assert.deepEqual(
+    out.codes,
+    cases.map((c) => c[1]),
+  );
   assert.deepEqual(out.writes, []);
   assert.deepEqual(l.state, before);
 });

@@ -94,7 +94,12 @@ export function prepareBlock(
       continue;
     }
     txs.push({ raw, txId: decoded.txId, decoded, early: null, signer });
-    jobs.push({ index, signature: decoded.signature, message: decoded.signingBytes, publicKey: fromBase64Url(signer.publicKey) });
+    jobs.push({
+      index,
+      signature: decoded.signature,
+      message: decoded.signingBytes,
+      publicKey: fromBase64Url(signer.publicKey),
+    });
   }
   return { ctx, txs, jobs };
 }
@@ -133,7 +138,8 @@ export function executeBlock(
     if (signer.revokedAtHeight !== null) return 'SIGNER_REVOKED';
     if (ctx.timestampMs < signer.notBeforeMs || ctx.timestampMs > signer.notAfterMs) return 'CERT_EXPIRED';
     const body = decoded.tx.body;
-    if (Math.abs(body.timestampMs - ctx.timestampMs) > ctx.policies.timestampWindowMs) return 'TIMESTAMP_OUT_OF_WINDOW';
+    if (Math.abs(body.timestampMs - ctx.timestampMs) > ctx.policies.timestampWindowMs)
+      return 'TIMESTAMP_OUT_OF_WINDOW';
     const contract = registry.get(body.type);
     if (contract === undefined) return 'UNKNOWN_TX_TYPE';
     if (contract.roles !== 'any' && !contract.roles.includes(signer.role)) return 'UNAUTHORIZED_ROLE';

@@ -72,7 +72,8 @@ export const enrollMember: Contract<EnrollPayload> = {
   description: "Enroll a member (X.509 certificate, PEM, issued by the signer's organization CA).",
   parse(payload) {
     const keys = Object.keys(payload);
-    if (keys.length !== 1 || typeof payload['certificate'] !== 'string') return { invalid: 'expected { certificate: PEM }' };
+    if (keys.length !== 1 || typeof payload['certificate'] !== 'string')
+      return { invalid: 'expected { certificate: PEM }' };
     if (payload['certificate'].length > 16_384) return { invalid: 'certificate too large' };
     return { certificate: payload['certificate'] };
   },
@@ -116,8 +117,10 @@ export const revokeMember: Contract<RevokePayload> = {
     const { memberId, reason } = payload;
     if (Object.keys(payload).some((k) => k !== 'memberId' && k !== 'reason'))
       return { invalid: 'expected { memberId, reason }' };
-    if (typeof memberId !== 'string' || !MEMBER_ID_PATTERN.test(memberId)) return { invalid: 'memberId is invalid' };
-    if (typeof reason !== 'string' || reason.length > 256) return { invalid: 'reason must be a string ≤ 256 chars' };
+    if (typeof memberId !== 'string' || !MEMBER_ID_PATTERN.test(memberId))
+      return { invalid: 'memberId is invalid' };
+    if (typeof reason !== 'string' || reason.length > 256)
+      return { invalid: 'reason must be a string ≤ 256 chars' };
     return { memberId, reason };
   },
   execute(ctx, { memberId, reason }) {

@@ -18,6 +18,8 @@ export const BUILTIN_CONTRACTS: readonly Contract<never>[] = [
 export type ContractRegistry = ReadonlyMap<string, Contract<never>>;
 
 /** Builds a registry from contracts (the built-ins unless given). */
-export function contractRegistry(contracts: readonly Contract<never>[] = BUILTIN_CONTRACTS): ContractRegistry {
+export function contractRegistry(
+  contracts: readonly Contract<never>[] = BUILTIN_CONTRACTS,
+): ContractRegistry {
   return new Map(contracts.map((c) => [c.type, c]));
 }

@@ -74,7 +74,11 @@ export function writeKey(path: string, seed: Uint8Array): void {
 
 export function loadHome(dir: string): { genesis: Genesis; config: NodeConfig; nodeKey: Uint8Array } {
   const p = homePaths(dir);
-  return { genesis: readJson<Genesis>(p.genesis), config: readJson<NodeConfig>(p.nodeConfig), nodeKey: readKey(p.nodeKey) };
+  return {
+    genesis: readJson<Genesis>(p.genesis),
+    config: readJson<NodeConfig>(p.nodeConfig),
+    nodeKey: readKey(p.nodeKey),
+  };
 }
 
 export function readIdentity(dir: string, memberId: string): IdentityFile {

@@ -136,7 +136,9 @@ export class LedgerNode {
             timestampMs: last.header.timestampMs,
           };
     if (toHex(this.range.root()) !== this.head.logRoot)
-      throw new Error('store is inconsistent: Merkle nodes do not match the last block (run `healthledger verify`)');
+      throw new Error(
+        'store is inconsistent: Merkle nodes do not match the last block (run `healthledger verify`)',
+      );
     this.metrics.setHeight(this.head.height);
   }
 
@@ -151,7 +153,8 @@ export class LedgerNode {
   private initGenesisState(): void {
     const stored = this.store.getMeta('genesisHash');
     if (stored !== undefined) {
-      if (stored !== this.genesis.hash) throw new Error('genesis file does not match the one this store was created with');
+      if (stored !== this.genesis.hash)
+        throw new Error('genesis file does not match the one this store was created with');
       return;
     }
     const writes = genesisWrites(this.genesis);
@@ -189,7 +192,10 @@ export class LedgerNode {
    * Checks here mirror the executor's so clients learn of bad input at once; the executor
    * decides again at commit, against the state then.
    */
-  async submit(inputs: readonly unknown[], opts: { wait: boolean; timeoutMs: number }): Promise<SubmitResult[]> {
+  async submit(
+    inputs: readonly unknown[],
+    opts: { wait: boolean; timeoutMs: number },
+  ): Promise<SubmitResult[]> {
     if (this.halted !== null || this.stopped)
       throw new HealthLedgerError('NODE_UNAVAILABLE', this.halted ?? 'node is stopping');
     const policies = this.genesis.genesis.policies;
@@ -205,7 +211,11 @@ export class LedgerNode {
         continue;
       }
       const reject = (code: ConstructorParameters<typeof HealthLedgerError>[0], message?: string): void => {
-        results[i] = { txId: d.txId, status: 'rejected', error: new HealthLedgerError(code, message, { txId: d.txId }) };
+        results[i] = {
+          txId: d.txId,
+          status: 'rejected',
+          error: new HealthLedgerError(code, message, { txId: d.txId }),
+        };
       };
       const body = d.tx.body;
       if (body.chainId !== this.chainId) {
@@ -228,7 +238,11 @@ export class LedgerNode {
       }
       seen.add(d.txId);
       candidates.push({ i, txId: d.txId, decoded: d, pub: member.publicKey });
-      jobs.push({ signature: d.signature, message: d.signingBytes, publicKey: fromBase64Url(member.publicKey) });
+      jobs.push({
+        signature: d.signature,
+        message: d.signingBytes,
+        publicKey: fromBase64Url(member.publicKey),
+      });
     }
     const flags = jobs.length > 0 ? await this.opts.verifier.verifyBatch(jobs) : new Uint8Array(0);
     const accepted: string[] = [];
@@ -236,12 +250,20 @@ export class LedgerNode {
     for (let k = 0; k < candidates.length; k++) {
       const c = candidates[k]!;
       if (flags[k] !== 1) {
-        results[c.i] = { txId: c.txId, status: 'rejected', error: new HealthLedgerError('BAD_SIGNATURE', undefined, { txId: c.txId }) };
+        results[c.i] = {
+          txId: c.txId,
+          status: 'rejected',
+          error: new HealthLedgerError('BAD_SIGNATURE', undefined, { txId: c.txId }),
+        };
         continue;
       }
       if (this.pending.has(c.txId)) {
         // Raced with an identical submission while verifying.
-        results[c.i] = { txId: c.txId, status: 'rejected', error: new HealthLedgerError('DUPLICATE_TX', undefined, { txId: c.txId }) };
+        results[c.i] = {
+          txId: c.txId,
+          status: 'rejected',
+          error: new HealthLedgerError('DUPLICATE_TX', undefined, { txId: c.txId }),
+        };
         continue;
       }
       this.verified.set(c.txId, `${c.decoded.tx.sig}|${c.pub}`);
@@ -276,7 +298,10 @@ export class LedgerNode {
           this.pending.delete(c.txId);
           this.verified.delete(c.txId);
           this.decodedByRaw.delete(c.decoded.encoded);
-          this.rejectWaiters(c.txId, e instanceof HealthLedgerError ? e : new HealthLedgerError('NODE_UNAVAILABLE'));
+          this.rejectWaiters(
+            c.txId,
+            e instanceof HealthLedgerError ? e : new HealthLedgerError('NODE_UNAVAILABLE'),
+          );
         }
         await Promise.all(waits);
         return results;
@@ -304,7 +329,8 @@ export class LedgerNode {
   ): [ConstructorParameters<typeof HealthLedgerError>[0], string?] | null {
     if (member.revokedAtHeight !== null) return ['SIGNER_REVOKED'];
     if (now < member.notBeforeMs || now > member.notAfterMs) return ['CERT_EXPIRED'];
-    if (Math.abs(timestampMs - now) > this.genesis.genesis.policies.timestampWindowMs) return ['TIMESTAMP_OUT_OF_WINDOW'];
+    if (Math.abs(timestampMs - now) > this.genesis.genesis.policies.timestampWindowMs)
+      return ['TIMESTAMP_OUT_OF_WINDOW'];
     const contract = this.registry.get(type);
     if (contract === undefined) return ['UNKNOWN_TX_TYPE', `no contract handles ${type}`];
     if (contract.roles !== 'any' && !contract.roles.includes(member.role))
@@ -361,14 +387,20 @@ export class LedgerNode {
         timestampMs: batch.timestampMs,
         policies: this.genesis.genesis.policies,
       };
-      const prepared = prepareBlock(this.reader, batch.txs, ctx, (raw, max) => this.decodedByRaw.get(raw) ?? decodeRawTx(raw, max));
+      const prepared = prepareBlock(
+        this.reader,
+        batch.txs,
+        ctx,
+        (raw, max) => this.decodedByRaw.get(raw) ?? decodeRawTx(raw, max),
+      );
       // Signatures this node already verified under the same key need no second check.
       const valid = new Uint8Array(batch.txs.length);
       const toVerify: typeof prepared.jobs = [];
       for (const job of prepared.jobs) {
         const p = prepared.txs[job.index]!;
         const cached = this.verified.get(p.txId);
-        if (cached !== undefined && cached === `${p.decoded!.tx.sig}|${p.signer!.publicKey}`) valid[job.index] = 1;
+        if (cached !== undefined && cached === `${p.decoded!.tx.sig}|${p.signer!.publicKey}`)
+          valid[job.index] = 1;
         else toVerify.push(job);
       }
       if (toVerify.length > 0) {
@@ -382,7 +414,14 @@ export class LedgerNode {
       for (let i = 0; i < prepared.txs.length; i++) {
         const p = prepared.txs[i]!;
         const code = outcome.codes[i]!;
-        const leaf = logLeafBytes({ v: 1, txId: p.txId, sig: p.decoded?.tx.sig ?? '', height: ctx.height, index: i, code });
+        const leaf = logLeafBytes({
+          v: 1,
+          txId: p.txId,
+          sig: p.decoded?.tx.sig ?? '',
+          height: ctx.height,
+          index: i,
+          code,
+        });
         for (const n of this.range.append(leafHash(leaf, nativeSha256))) merkleNodes.push(n);
         // Only the first accepted occurrence of an id is marked consumed (replays are recorded, not consumed).
         const isConsumed = code !== 'DUPLICATE_TX' && consumed.has(p.txId);
@@ -417,7 +456,16 @@ export class LedgerNode {
         },
         this.opts.sign,
       );
-      this.store.commitBlock({ header, headerJson, hash, signature, txs: txRows, writes: outcome.writes, merkleNodes, checkpoint });
+      this.store.commitBlock({
+        header,
+        headerJson,
+        hash,
+        signature,
+        txs: txRows,
+        writes: outcome.writes,
+        merkleNodes,
+        checkpoint,
+      });
       this.memberCache.clear();
       this.head = {
         height: header.height,
@@ -436,7 +484,13 @@ export class LedgerNode {
         const list = this.waiters.get(txId);
         if (list) {
           this.waiters.delete(txId);
-          const commitment: Commitment = { txId, height: header.height, index: i, seq: header.logSize - batch.txs.length + i, code: outcome.codes[i]! };
+          const commitment: Commitment = {
+            txId,
+            height: header.height,
+            index: i,
+            seq: header.logSize - batch.txs.length + i,
+            code: outcome.codes[i]!,
+          };
           for (const w of list) w.resolve(commitment);
         }
       }
@@ -454,7 +508,8 @@ export class LedgerNode {
       // The in-memory Merkle frontier may be ahead of the store: stop writing; a restart rebuilds from disk.
       this.halted = `block ${batch.seq} failed to apply: ${(e as Error).message}`;
       this.log('node.halted', { reason: this.halted });
-      for (const txId of [...this.waiters.keys()]) this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', this.halted));
+      for (const txId of [...this.waiters.keys()])
+        this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', this.halted));
       throw e;
     }
   }
@@ -498,17 +553,21 @@ export class LedgerNode {
    * ended with log size `treeSize` when given.
    */
   getReceipt(txId: string, treeSize?: number): Receipt {
-    if (!/^[0-9a-f]{64}$/.test(txId)) throw new HealthLedgerError('MALFORMED_REQUEST', 'txId must be 64 lower-case hex characters');
+    if (!/^[0-9a-f]{64}$/.test(txId))
+      throw new HealthLedgerError('MALFORMED_REQUEST', 'txId must be 64 lower-case hex characters');
     const tx = this.store.txById(txId);
     if (tx === undefined) throw new HealthLedgerError('NOT_FOUND', `no committed transaction ${txId}`);
     let checkpoint: SignedCheckpoint | undefined;
     if (treeSize === undefined) checkpoint = this.store.checkpointAtHeight(tx.height);
     else {
-      if (treeSize <= tx.seq) throw new HealthLedgerError('INVALID_RANGE', `treeSize must exceed the leaf index ${tx.seq}`);
+      if (treeSize <= tx.seq)
+        throw new HealthLedgerError('INVALID_RANGE', `treeSize must exceed the leaf index ${tx.seq}`);
       checkpoint = this.store.checkpointBySize(treeSize);
-      if (checkpoint === undefined) throw new HealthLedgerError('NOT_FOUND', `no checkpoint with log size ${treeSize}`);
+      if (checkpoint === undefined)
+        throw new HealthLedgerError('NOT_FOUND', `no checkpoint with log size ${treeSize}`);
     }
-    if (checkpoint === undefined) throw new HealthLedgerError('INTERNAL', 'checkpoint missing for committed block');
+    if (checkpoint === undefined)
+      throw new HealthLedgerError('INTERNAL', 'checkpoint missing for committed block');
     const proof = inclusionProof(this.store, tx.seq, checkpoint.checkpoint.logSize, nativeSha256).map(toHex);
     return {
       txId,
@@ -523,13 +582,19 @@ export class LedgerNode {
   }
 
   /** RFC 9162 consistency proof between two log sizes this node has checkpointed. */
-  consistency(fromSize: number, toSize: number): { from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] } {
+  consistency(
+    fromSize: number,
+    toSize: number,
+  ): { from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] } {
     if (!(fromSize >= 1 && fromSize <= toSize && toSize <= this.head.logSize))
       throw new HealthLedgerError('INVALID_RANGE', `need 1 ≤ from ≤ to ≤ ${this.head.logSize}`);
     const from = this.store.checkpointBySize(fromSize);
     const to = this.store.checkpointBySize(toSize);
     if (from === undefined || to === undefined)
-      throw new HealthLedgerError('NOT_FOUND', 'both sizes must be log sizes of checkpoints (block boundaries)');
+      throw new HealthLedgerError(
+        'NOT_FOUND',
+        'both sizes must be log sizes of checkpoints (block boundaries)',
+      );
     return { from, to, proof: consistencyProof(this.store, fromSize, toSize, nativeSha256).map(toHex) };
   }
 

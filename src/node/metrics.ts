@@ -57,13 +57,20 @@ export class Metrics {
     lines.push('# HELP healthledger_block_height Height of the last committed block.');
     lines.push('# TYPE healthledger_block_height gauge', `healthledger_block_height ${this.height}`);
     lines.push('# HELP healthledger_tx_submitted_total Transactions accepted for ordering.');
-    lines.push('# TYPE healthledger_tx_submitted_total counter', `healthledger_tx_submitted_total ${this.submittedTotal}`);
-    lines.push('# HELP healthledger_tx_committed_total Transactions committed in blocks, by validation code.');
+    lines.push(
+      '# TYPE healthledger_tx_submitted_total counter',
+      `healthledger_tx_submitted_total ${this.submittedTotal}`,
+    );
+    lines.push(
+      '# HELP healthledger_tx_committed_total Transactions committed in blocks, by validation code.',
+    );
     lines.push('# TYPE healthledger_tx_committed_total counter');
-    for (const [c, n] of this.committedByCode) lines.push(`healthledger_tx_committed_total{code="${c}"} ${n}`);
+    for (const [c, n] of this.committedByCode)
+      lines.push(`healthledger_tx_committed_total{code="${c}"} ${n}`);
     lines.push('# HELP healthledger_requests_rejected_total Requests rejected at the API, by error code.');
     lines.push('# TYPE healthledger_requests_rejected_total counter');
-    for (const [c, n] of this.rejectedByCode) lines.push(`healthledger_requests_rejected_total{code="${c}"} ${n}`);
+    for (const [c, n] of this.rejectedByCode)
+      lines.push(`healthledger_requests_rejected_total{code="${c}"} ${n}`);
     lines.push('# HELP healthledger_block_apply_ms Time to execute and durably commit a block.');
     lines.push('# TYPE healthledger_block_apply_ms histogram');
     let cum = 0;
@@ -73,7 +80,10 @@ export class Metrics {
     });
     cum += this.blockApplyBuckets[LATENCY_BUCKETS_MS.length]!;
     lines.push(`healthledger_block_apply_ms_bucket{le="+Inf"} ${cum}`);
-    lines.push(`healthledger_block_apply_ms_sum ${this.blockApplySumMs.toFixed(3)}`, `healthledger_block_apply_ms_count ${this.blocks}`);
+    lines.push(
+      `healthledger_block_apply_ms_sum ${this.blockApplySumMs.toFixed(3)}`,
+      `healthledger_block_apply_ms_count ${this.blocks}`,
+    );
     for (const [name, read] of this.gauges) lines.push(`# TYPE ${name} gauge`, `${name} ${read()}`);
     return lines.join('\n') + '\n';
   }

@@ -25,7 +25,9 @@ describe('healthledger verify', () => {
     net = await startTestNetwork();
     const alice = await net.enroll('st-mary', 'dr-alice', 'practitioner');
     for (let i = 0; i < 5; i++) {
-      const c = await net.client.submitAndWait(net.client.sign(alice, 'anchor.put', { key: `doc-${i}`, commitment: 'cd'.repeat(32) }));
+      const c = await net.client.submitAndWait(
+        net.client.sign(alice, 'anchor.put', { key: `doc-${i}`, commitment: 'cd'.repeat(32) }),
+      );
       txHeight = c.height;
     }
     await net.stop();
@@ -55,19 +57,47 @@ describe('healthledger verify', () => {
   });
 
   const cases: [string, string, unknown[], number | null][] = [
-    ['payload byte', "UPDATE txs SET raw = replace(raw, 'doc-3', 'doc-9') WHERE raw LIKE '%doc-3%'", [], null],
+    [
+      'payload byte',
+      "UPDATE txs SET raw = replace(raw, 'doc-3', 'doc-9') WHERE raw LIKE '%doc-3%'",
+      [],
+      null,
+    ],
     ['validation code', "UPDATE txs SET code = 'INVALID_PAYLOAD' WHERE raw LIKE '%doc-1%'", [], null],
     ['replay flag', "UPDATE txs SET consumed = 0 WHERE raw LIKE '%doc-2%'", [], null],
-    ['block timestamp', "UPDATE blocks SET header = replace(header, '\"timestampMs\":', '\"timestampMs\":1') WHERE height = 2", [], 2],
+    [
+      'block timestamp',
+      'UPDATE blocks SET header = replace(header, \'"timestampMs":\', \'"timestampMs":1\') WHERE height = 2',
+      [],
+      2,
+    ],
     ['block signature', "UPDATE blocks SET signature = 'A' || substr(signature, 2) WHERE height = 3", [], 3],
-    ['merkle node', 'UPDATE merkle SET hash = zeroblob(32) WHERE id = (SELECT max(id) FROM merkle)', [], null],
-    ['checkpoint signature', "UPDATE checkpoints SET signature = 'B' || substr(signature, 2) WHERE height = 1", [], 1],
-    ['state value', "UPDATE state SET value = replace(value, 'practitioner', 'org-admin') WHERE key = 'member/st-mary/dr-alice'", [], null],
+    [
+      'merkle node',
+      'UPDATE merkle SET hash = zeroblob(32) WHERE id = (SELECT max(id) FROM merkle)',
+      [],
+      null,
+    ],
+    [
+      'checkpoint signature',
+      "UPDATE checkpoints SET signature = 'B' || substr(signature, 2) WHERE height = 1",
+      [],
+      1,
+    ],
+    [
+      'state value',
+      "UPDATE state SET value = replace(value, 'practitioner', 'org-admin') WHERE key = 'member/st-mary/dr-alice'",
+      [],
+      null,
+    ],
     ['deleted block', 'DELETE FROM blocks WHERE height = 2', [], 2],
   ];
   for (const [name, sql, params, height] of cases) {
     test(`an altered ${name} is caught`, async () => {
-      const r = await verifyChain({ storePath: tampered(name.replace(/ /g, '-'), sql, ...params), verifier: pool });
+      const r = await verifyChain({
+        storePath: tampered(name.replace(/ /g, '-'), sql, ...params),
+        verifier: pool,
+      });
       assert.equal(r.ok, false, `${name}: tampering not detected`);
       if (!r.ok && height !== null) assert.equal(r.badHeight, height, r.reason);
       if (!r.ok && height === null) assert.ok(r.reason.length > 0);
@@ -75,7 +105,13 @@ describe('healthledger verify', () => {
   }
 
   test('a payload edit names the block that holds it', async () => {
-    const r = await verifyChain({ storePath: tampered('named', "UPDATE txs SET raw = replace(raw, 'doc-4', 'doc-8') WHERE raw LIKE '%doc-4%'"), verifier: pool });
+    const r = await verifyChain({
+      storePath: tampered(
+        'named',
+        "UPDATE txs SET raw = replace(raw, 'doc-4', 'doc-8') WHERE raw LIKE '%doc-4%'",
+      ),
+      verifier: pool,
+    });
     assert.equal(r.ok, false);
     assert.ok(!r.ok && r.badHeight === txHeight, JSON.stringify(r));
   });
@@ -86,7 +122,10 @@ describe('healthledger verify', () => {
     const ok = spawnSync(process.execPath, [...args, 'verify', net.dir, '--json'], { encoding: 'utf8' });
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal((JSON.parse(ok.stdout) as { ok: boolean }).ok, true);
-    const bad = tampered('cli', "UPDATE blocks SET header = replace(header, '\"txCount\":1', '\"txCount\":2') WHERE height = 4");
+    const bad = tampered(
+      'cli',
+      'UPDATE blocks SET header = replace(header, \'"txCount":1\', \'"txCount":2\') WHERE height = 4',
+    );
     const r = spawnSync(process.execPath, [...args, 'verify', net.dir, '--store', bad], { encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stdout, /FAILED at block 4/);

@@ -61,7 +61,8 @@ export async function verifyChain(opts: {
     const genesis = store.genesis();
     if (genesis === undefined) throw new Failure(null, 'store has no genesis');
     const validated = validateGenesis(genesis);
-    if (store.getMeta('genesisHash') !== validated.hash) throw new Failure(0, 'stored genesis hash does not match the genesis');
+    if (store.getMeta('genesisHash') !== validated.hash)
+      throw new Failure(0, 'stored genesis hash does not match the genesis');
     if (opts.expectedGenesis && hashGenesis(opts.expectedGenesis) !== validated.hash)
       throw new Failure(0, 'store was created with a different genesis than the one given');
     const state = new Map<string, string>();
@@ -109,11 +110,22 @@ export async function verifyChain(opts: {
       if (hash !== blk.hash) fail('stored block hash does not match the header');
       const proposer = validated.nodeKeys.get(header.proposer);
       if (proposer === undefined) fail(`proposer ${header.proposer} is not a genesis node`);
-      if (!verifyBlockSignature(hash, blk.signature, proposer!.publicKey)) fail('proposer signature does not verify');
+      if (!verifyBlockSignature(hash, blk.signature, proposer!.publicKey))
+        fail('proposer signature does not verify');
       const txs = store.txsOfBlock(height);
-      if (txs.length !== header.txCount) fail(`header says ${header.txCount} transactions, store has ${txs.length}`);
-      const ctx = { chainId: genesis.chainId, height, timestampMs: header.timestampMs, policies: genesis.policies };
-      const prepared = prepareBlock(reader, txs.map((t) => t.raw), ctx);
+      if (txs.length !== header.txCount)
+        fail(`header says ${header.txCount} transactions, store has ${txs.length}`);
+      const ctx = {
+        chainId: genesis.chainId,
+        height,
+        timestampMs: header.timestampMs,
+        policies: genesis.policies,
+      };
+      const prepared = prepareBlock(
+        reader,
+        txs.map((t) => t.raw),
+        ctx,
+      );
       const flags = await opts.verifier.verifyBatch(prepared.jobs);
       const valid = new Uint8Array(txs.length);
       prepared.jobs.forEach((j, k) => (valid[j.index] = flags[k]!));
@@ -123,8 +135,16 @@ export async function verifyChain(opts: {
         const p = prepared.txs[i]!;
         if (t.seq !== range.size) fail(`transaction ${i} has leaf index ${t.seq}, expected ${range.size}`);
         if (t.txId !== p.txId) fail(`transaction ${i}: stored id does not match its content`);
-        if (t.code !== outcome.codes[i]) fail(`transaction ${i}: recorded code ${t.code}, replay gives ${outcome.codes[i]}`);
-        const leaf = logLeafBytes({ v: 1, txId: p.txId, sig: p.decoded?.tx.sig ?? '', height, index: i, code: t.code });
+        if (t.code !== outcome.codes[i])
+          fail(`transaction ${i}: recorded code ${t.code}, replay gives ${outcome.codes[i]}`);
+        const leaf = logLeafBytes({
+          v: 1,
+          txId: p.txId,
+          sig: p.decoded?.tx.sig ?? '',
+          height,
+          index: i,
+          code: t.code,
+        });
         for (const n of range.append(leafHash(leaf, nativeSha256))) {
           nodeCount++;
           let stored: Uint8Array;
@@ -151,8 +171,16 @@ export async function verifyChain(opts: {
       if (cp === undefined) fail('checkpoint missing');
       const c = cp!.checkpoint;
       const cpKey = validated.nodeKeys.get(c.nodeId);
-      if (cpKey === undefined || !verifyCheckpointSignature(cp!, cpKey.publicKey)) fail('checkpoint signature does not verify');
-      if (c.height !== height || c.logSize !== header.logSize || c.logRoot !== header.logRoot || c.blockHash !== hash || c.chainId !== genesis.chainId || c.timestampMs !== header.timestampMs)
+      if (cpKey === undefined || !verifyCheckpointSignature(cp!, cpKey.publicKey))
+        fail('checkpoint signature does not verify');
+      if (
+        c.height !== height ||
+        c.logSize !== header.logSize ||
+        c.logRoot !== header.logRoot ||
+        c.blockHash !== hash ||
+        c.chainId !== genesis.chainId ||
+        c.timestampMs !== header.timestampMs
+      )
         fail('checkpoint does not match its block');
       txCount += txs.length;
       prevHash = hash;
@@ -164,7 +192,11 @@ export async function verifyChain(opts: {
     let n = 0;
     for (const [k, v] of store.stateEntries()) {
       n++;
-      if (state.get(k) !== v) throw new Failure(null, `state entry ${JSON.stringify(k.split('/')[0])}/… differs from the replayed state`);
+      if (state.get(k) !== v)
+        throw new Failure(
+          null,
+          `state entry ${JSON.stringify(k.split('/')[0])}/… differs from the replayed state`,
+        );
     }
     if (n !== state.size) throw new Failure(null, `state table has ${n} entries; replay has ${state.size}`);
     if (store.merkleNodeCount() !== nodeCount) throw new Failure(null, 'Merkle node table holds extra nodes');
@@ -172,7 +204,12 @@ export async function verifyChain(opts: {
     return { ok: true, height: total, txCount, logRoot: toHex(range.root()), stateRoot };
   } catch (e) {
     if (e instanceof Failure) return { ok: false, badHeight: e.badHeight, reason: e.message, height };
-    return { ok: false, badHeight: height || null, reason: `unreadable store: ${(e as Error).message}`, height };
+    return {
+      ok: false,
+      badHeight: height || null,
+      reason: `unreadable store: ${(e as Error).message}`,
+      height,
+    };
   } finally {
     store.close();
   }

@@ -37,7 +37,9 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
   mkdirSync(dirname(opts.storePath), { recursive: true });
   const clock = opts.clock ?? systemClock;
   const store = LedgerStore.open(opts.storePath);
-  const verifier = await VerifyPool.create(opts.verifyThreads !== undefined ? { threads: opts.verifyThreads } : {});
+  const verifier = await VerifyPool.create(
+    opts.verifyThreads !== undefined ? { threads: opts.verifyThreads } : {},
+  );
   const orderer =
     opts.orderer ??
     new EmbeddedOrderer({
@@ -62,7 +64,8 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
     store.close();
     throw e;
   }
-  if (orderer instanceof EmbeddedOrderer) node.metrics.gauge('healthledger_orderer_pending', () => orderer.pending);
+  if (orderer instanceof EmbeddedOrderer)
+    node.metrics.gauge('healthledger_orderer_pending', () => orderer.pending);
   return {
     node,
     store,

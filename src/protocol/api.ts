@@ -8,7 +8,10 @@ import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
 
 const Hex32 = T.String({ pattern: '^[0-9a-f]{64}$', description: '32 bytes, lower-case hex' });
 const B64u = (len?: number) =>
-  T.String({ pattern: len ? `^[A-Za-z0-9_-]{${len}}$` : '^[A-Za-z0-9_-]+$', description: 'base64url, unpadded' });
+  T.String({
+    pattern: len ? `^[A-Za-z0-9_-]{${len}}$` : '^[A-Za-z0-9_-]+$',
+    description: 'base64url, unpadded',
+  });
 
 /** Wire schema of a signed transaction (the executor re-checks everything, strictly). */
 export const SignedTxSchema = T.Object(
@@ -65,7 +68,10 @@ export const Routes = {
       wait: T.Optional(T.Boolean({ default: false })),
       timeoutMs: T.Optional(T.Integer({ minimum: 1, maximum: 120_000 })),
     }),
-    body: T.Object({ txs: T.Array(T.Unknown(), { minItems: 1, maxItems: MAX_BATCH }) }, { additionalProperties: false }),
+    body: T.Object(
+      { txs: T.Array(T.Unknown(), { minItems: 1, maxItems: MAX_BATCH }) },
+      { additionalProperties: false },
+    ),
   },
   getReceipt: {
     method: 'GET',

@@ -99,7 +99,11 @@ export type StateWrite = readonly [key: string, value: string | null];
  * (sorted by key, last write wins). It commits to the whole state because the state is the
  * fold of all write sets from genesis (docs/adr/0003-state-root.md).
  */
-export function nextStateRoot(prevRoot: string, writes: readonly StateWrite[], hash: Sha256 = sha256): string {
+export function nextStateRoot(
+  prevRoot: string,
+  writes: readonly StateWrite[],
+  hash: Sha256 = sha256,
+): string {
   const sorted = [...writes].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return toHex(hash(domainSeparated(Domain.stateRoot, canonicalBytes({ prev: prevRoot, writes: sorted }))));
 }

@@ -6,28 +6,61 @@
 
 /** API error codes (returned by the HTTP API and thrown by the SDK). */
 export const ApiErrorCodes = {
-  MALFORMED_REQUEST: { status: 400, message: 'The request body, query or path does not match the route schema.' },
-  MALFORMED_TX: { status: 400, message: 'The transaction envelope is not well-formed (fields, encodings, canonical form).' },
+  MALFORMED_REQUEST: {
+    status: 400,
+    message: 'The request body, query or path does not match the route schema.',
+  },
+  MALFORMED_TX: {
+    status: 400,
+    message: 'The transaction envelope is not well-formed (fields, encodings, canonical form).',
+  },
   TX_TOO_LARGE: { status: 413, message: 'The transaction exceeds the genesis policy maxTxBytes.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The HTTP request body exceeds the server limit.' },
-  BATCH_TOO_LARGE: { status: 413, message: 'A batch holds more transactions than the server accepts at once.' },
+  BATCH_TOO_LARGE: {
+    status: 413,
+    message: 'A batch holds more transactions than the server accepts at once.',
+  },
   WRONG_CHAIN_ID: { status: 400, message: 'The transaction is for another chain.' },
-  BAD_SIGNATURE: { status: 401, message: "The signature does not verify under the signer's enrolled key (strict RFC 8032)." },
+  BAD_SIGNATURE: {
+    status: 401,
+    message: "The signature does not verify under the signer's enrolled key (strict RFC 8032).",
+  },
   UNKNOWN_SIGNER: { status: 401, message: 'The signer is not an enrolled member of the consortium.' },
   SIGNER_REVOKED: { status: 403, message: "The signer's certificate has been revoked." },
   CERT_EXPIRED: { status: 403, message: "The signer's certificate is not valid at this time." },
   UNAUTHORIZED_ROLE: { status: 403, message: "The signer's role may not submit this transaction type." },
   UNKNOWN_TX_TYPE: { status: 400, message: 'No built-in contract handles this transaction type.' },
   INVALID_PAYLOAD: { status: 400, message: "The payload does not match the contract's schema." },
-  TIMESTAMP_OUT_OF_WINDOW: { status: 400, message: "The client timestamp is too far from the ledger's time." },
-  DUPLICATE_TX: { status: 409, message: 'A transaction with this id was already accepted on this chain (replay).' },
-  NOT_FOUND: { status: 404, message: 'The requested block, transaction, checkpoint or member does not exist.' },
+  TIMESTAMP_OUT_OF_WINDOW: {
+    status: 400,
+    message: "The client timestamp is too far from the ledger's time.",
+  },
+  DUPLICATE_TX: {
+    status: 409,
+    message: 'A transaction with this id was already accepted on this chain (replay).',
+  },
+  NOT_FOUND: {
+    status: 404,
+    message: 'The requested block, transaction, checkpoint or member does not exist.',
+  },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such API route.' },
-  INVALID_RANGE: { status: 400, message: 'A requested height, size or range is outside what the ledger holds.' },
-  COMMIT_TIMEOUT: { status: 504, message: 'The transaction was accepted but not committed within the wait timeout; poll its receipt.' },
-  NODE_UNAVAILABLE: { status: 503, message: 'The node is starting, stopping or has halted writes; retry later.' },
+  INVALID_RANGE: {
+    status: 400,
+    message: 'A requested height, size or range is outside what the ledger holds.',
+  },
+  COMMIT_TIMEOUT: {
+    status: 504,
+    message: 'The transaction was accepted but not committed within the wait timeout; poll its receipt.',
+  },
+  NODE_UNAVAILABLE: {
+    status: 503,
+    message: 'The node is starting, stopping or has halted writes; retry later.',
+  },
   OVERLOADED: { status: 503, message: 'The node has too many pending transactions; retry later.' },
-  INTERNAL: { status: 500, message: 'An unexpected server fault (a bug): reported, never caused by client input.' },
+  INTERNAL: {
+    status: 500,
+    message: 'An unexpected server fault (a bug): reported, never caused by client input.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ApiErrorCode = keyof typeof ApiErrorCodes;

@@ -10,7 +10,13 @@ import { PUBLIC_KEY_LENGTH } from './ed25519.js';
 import { Domain, domainSeparated, sha256 } from './hash.js';
 import { canonicalBytes } from './jcs.js';
 import { ID_PATTERN } from './tx.js';
-import { fromPem, parseCertificate, verifyIssuedBy, verifySelfSigned, type ParsedCertificate } from './x509.js';
+import {
+  fromPem,
+  parseCertificate,
+  verifyIssuedBy,
+  verifySelfSigned,
+  type ParsedCertificate,
+} from './x509.js';
 
 /** A node of an organization: its signing key for blocks, checkpoints and attestations. */
 export interface GenesisNode {
@@ -90,7 +96,8 @@ export function validateGenesis(input: unknown): ValidatedGenesis {
   const g = input as Genesis;
   if (typeof g !== 'object' || g === null) throw new GenesisError('genesis must be an object');
   if (g.v !== 1) throw new GenesisError('genesis.v must be 1');
-  if (typeof g.chainId !== 'string' || !ID_PATTERN.test(g.chainId)) throw new GenesisError('genesis.chainId is invalid');
+  if (typeof g.chainId !== 'string' || !ID_PATTERN.test(g.chainId))
+    throw new GenesisError('genesis.chainId is invalid');
   if (typeof g.createdAtMs !== 'number' || !Number.isSafeInteger(g.createdAtMs) || g.createdAtMs < 0)
     throw new GenesisError('genesis.createdAtMs must be a non-negative integer');
   const p = g.policies;
@@ -99,11 +106,13 @@ export function validateGenesis(input: unknown): ValidatedGenesis {
   positiveInt(p.maxBlockTxs, 'policies.maxBlockTxs', 100_000);
   positiveInt(p.blockTimeoutMs, 'policies.blockTimeoutMs', 60_000);
   positiveInt(p.timestampWindowMs, 'policies.timestampWindowMs', 7 * 24 * 3600_000);
-  if (!Array.isArray(g.orgs) || g.orgs.length === 0) throw new GenesisError('genesis.orgs must be a non-empty array');
+  if (!Array.isArray(g.orgs) || g.orgs.length === 0)
+    throw new GenesisError('genesis.orgs must be a non-empty array');
   const orgs: ValidatedGenesis['orgs'] = new Map();
   const nodeKeys: ValidatedGenesis['nodeKeys'] = new Map();
   for (const org of g.orgs) {
-    if (typeof org.id !== 'string' || !ID_PATTERN.test(org.id)) throw new GenesisError(`org id ${String(org.id)} is invalid`);
+    if (typeof org.id !== 'string' || !ID_PATTERN.test(org.id))
+      throw new GenesisError(`org id ${String(org.id)} is invalid`);
     if (orgs.has(org.id)) throw new GenesisError(`org ${org.id} appears twice`);
     let ca: ParsedCertificate;
     try {
@@ -112,9 +121,11 @@ export function validateGenesis(input: unknown): ValidatedGenesis {
     } catch (e) {
       throw new GenesisError(`org ${org.id}: CA certificate: ${(e as Error).message}`);
     }
-    if (ca.subject.organization !== org.id) throw new GenesisError(`org ${org.id}: CA certificate O= must be ${org.id}`);
+    if (ca.subject.organization !== org.id)
+      throw new GenesisError(`org ${org.id}: CA certificate O= must be ${org.id}`);
     const admins: ParsedCertificate[] = [];
-    if (!Array.isArray(org.admins) || org.admins.length === 0) throw new GenesisError(`org ${org.id}: at least one admin`);
+    if (!Array.isArray(org.admins) || org.admins.length === 0)
+      throw new GenesisError(`org ${org.id}: at least one admin`);
     for (const pem of org.admins) {
       try {
         const cert = parseCertificate(fromPem(pem));
@@ -128,7 +139,8 @@ export function validateGenesis(input: unknown): ValidatedGenesis {
     }
     if (!Array.isArray(org.nodes)) throw new GenesisError(`org ${org.id}: nodes must be an array`);
     for (const node of org.nodes) {
-      if (typeof node.id !== 'string' || !ID_PATTERN.test(node.id)) throw new GenesisError(`node id ${String(node.id)} is invalid`);
+      if (typeof node.id !== 'string' || !ID_PATTERN.test(node.id))
+        throw new GenesisError(`node id ${String(node.id)} is invalid`);
       if (nodeKeys.has(node.id)) throw new GenesisError(`node ${node.id} appears twice`);
       let key: Uint8Array;
       try {
@@ -136,7 +148,8 @@ export function validateGenesis(input: unknown): ValidatedGenesis {
       } catch {
         throw new GenesisError(`node ${node.id}: publicKey is not base64url`);
       }
-      if (key.length !== PUBLIC_KEY_LENGTH) throw new GenesisError(`node ${node.id}: publicKey must be 32 bytes`);
+      if (key.length !== PUBLIC_KEY_LENGTH)
+        throw new GenesisError(`node ${node.id}: publicKey must be 32 bytes`);
       nodeKeys.set(node.id, { orgId: org.id, publicKey: key });
     }
     orgs.set(org.id, { org, ca, admins });

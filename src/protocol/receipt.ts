@@ -28,18 +28,23 @@ export interface Receipt {
   proof: string[];
 }
 
+/** Why the SDK rejected a receipt or proof, with meanings (for docs/errors.md). */
+export const ProofErrorCodes = {
+  UNTRUSTED_CHECKPOINT_SIGNER: 'The checkpoint names a node that is not in the trusted genesis.',
+  BAD_CHECKPOINT_SIGNATURE: "The checkpoint's signature does not verify under that node's key.",
+  WRONG_CHAIN: 'The checkpoint is for another chain.',
+  TX_ID_MISMATCH: 'The transaction body in the receipt does not hash to its txId.',
+  BAD_INCLUSION_PROOF:
+    "The inclusion proof does not lead from the transaction's leaf to the checkpoint root.",
+  BAD_CONSISTENCY_PROOF: 'The consistency proof does not show the older checkpoint is a prefix of the newer.',
+  MALFORMED_PROOF: 'A proof is not a list of 32-byte hex hashes.',
+} as const;
+
 /** Why a receipt or proof was rejected. */
 export class ProofVerificationError extends Error {
   override readonly name = 'ProofVerificationError';
   constructor(
-    readonly code:
-      | 'UNTRUSTED_CHECKPOINT_SIGNER'
-      | 'BAD_CHECKPOINT_SIGNATURE'
-      | 'WRONG_CHAIN'
-      | 'TX_ID_MISMATCH'
-      | 'BAD_INCLUSION_PROOF'
-      | 'BAD_CONSISTENCY_PROOF'
-      | 'MALFORMED_PROOF',
+    readonly code: keyof typeof ProofErrorCodes,
     message: string,
   ) {
     super(message);
@@ -58,7 +63,10 @@ export function verifyCheckpoint(
 ): void {
   const key = trusted.get(signed.checkpoint.nodeId);
   if (key === undefined)
-    throw new ProofVerificationError('UNTRUSTED_CHECKPOINT_SIGNER', `checkpoint signed by unknown node ${signed.checkpoint.nodeId}`);
+    throw new ProofVerificationError(
+      'UNTRUSTED_CHECKPOINT_SIGNER',
+      `checkpoint signed by unknown node ${signed.checkpoint.nodeId}`,
+    );
   if (signed.checkpoint.chainId !== chainId)
     throw new ProofVerificationError('WRONG_CHAIN', `checkpoint is for chain ${signed.checkpoint.chainId}`);
   if (!verifyCheckpointSignature(signed, key, verifyFn))
@@ -68,7 +76,8 @@ export function verifyCheckpoint(
 function hexList(proof: unknown): Uint8Array[] {
   if (!Array.isArray(proof)) throw new ProofVerificationError('MALFORMED_PROOF', 'proof must be an array');
   return proof.map((h) => {
-    if (typeof h !== 'string' || h.length !== 64) throw new ProofVerificationError('MALFORMED_PROOF', 'proof hash must be 64 hex chars');
+    if (typeof h !== 'string' || h.length !== 64)
+      throw new ProofVerificationError('MALFORMED_PROOF', 'proof hash must be 64 hex chars');
     try {
       return fromHex(h);
     } catch {
@@ -101,10 +110,20 @@ export function verifyReceipt(
   });
   const cp = receipt.checkpoint.checkpoint;
   try {
-    verifyInclusion(receipt.seq, cp.logSize, leafHash(leaf, sha256), hexList(receipt.proof), fromHex(cp.logRoot), sha256);
+    verifyInclusion(
+      receipt.seq,
+      cp.logSize,
+      leafHash(leaf, sha256),
+      hexList(receipt.proof),
+      fromHex(cp.logRoot),
+      sha256,
+    );
   } catch (e) {
     if (e instanceof ProofVerificationError) throw e;
-    throw new ProofVerificationError('BAD_INCLUSION_PROOF', `inclusion proof rejected: ${(e as Error).message}`);
+    throw new ProofVerificationError(
+      'BAD_INCLUSION_PROOF',
+      `inclusion proof rejected: ${(e as Error).message}`,
+    );
   }
   return receipt;
 }
@@ -129,12 +148,17 @@ export function verifyCheckpointConsistency(
     verifyConsistency(a.logSize, b.logSize, hexList(proof), fromHex(a.logRoot), fromHex(b.logRoot), sha256);
   } catch (e) {
     if (e instanceof ProofVerificationError) throw e;
-    throw new ProofVerificationError('BAD_CONSISTENCY_PROOF', `consistency proof rejected: ${(e as Error).message}`);
+    throw new ProofVerificationError(
+      'BAD_CONSISTENCY_PROOF',
+      `consistency proof rejected: ${(e as Error).message}`,
+    );
   }
 }
 
 /** Trusted node keys from a genesis's node list. */
-export function trustedKeysFromGenesis(genesis: { orgs: { nodes: { id: string; publicKey: string }[] }[] }): TrustedNodeKeys {
+export function trustedKeysFromGenesis(genesis: {
+  orgs: { nodes: { id: string; publicKey: string }[] }[];
+}): TrustedNodeKeys {
   const m = new Map<string, PublicKey>();
   for (const org of genesis.orgs) for (const n of org.nodes) m.set(n.id, fromBase64Url(n.publicKey));
   return m;

@@ -109,7 +109,9 @@ export interface DecodeFailure {
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
 }
 
 /**
@@ -121,7 +123,8 @@ export function decodeTx(input: unknown, maxTxBytes: number): DecodedTx | Decode
   const fail = (reason: string): DecodeFailure => ({ code: 'MALFORMED_TX', reason });
   if (!isPlainObject(input)) return fail('transaction must be an object');
   const keys = Object.keys(input);
-  if (keys.length !== 2 || !('body' in input) || !('sig' in input)) return fail('transaction must have exactly { body, sig }');
+  if (keys.length !== 2 || !('body' in input) || !('sig' in input))
+    return fail('transaction must have exactly { body, sig }');
   const { body, sig } = input;
   if (typeof sig !== 'string' || !SIG_PATTERN.test(sig)) return fail('sig must be 86 base64url characters');
   if (!isPlainObject(body)) return fail('body must be an object');
@@ -129,9 +132,11 @@ export function decodeTx(input: unknown, maxTxBytes: number): DecodedTx | Decode
   if (bodyKeys.length !== BODY_KEYS.length || bodyKeys.some((k, i) => k !== BODY_KEYS[i]))
     return fail(`body must have exactly the fields ${BODY_KEYS.join(', ')}`);
   if (body['v'] !== 1) return fail('unsupported envelope version');
-  if (typeof body['chainId'] !== 'string' || !ID_PATTERN.test(body['chainId'])) return fail('invalid chainId');
+  if (typeof body['chainId'] !== 'string' || !ID_PATTERN.test(body['chainId']))
+    return fail('invalid chainId');
   if (typeof body['type'] !== 'string' || !TX_TYPE_PATTERN.test(body['type'])) return fail('invalid type');
-  if (typeof body['signer'] !== 'string' || !MEMBER_ID_PATTERN.test(body['signer'])) return fail('invalid signer');
+  if (typeof body['signer'] !== 'string' || !MEMBER_ID_PATTERN.test(body['signer']))
+    return fail('invalid signer');
   if (typeof body['nonce'] !== 'string' || !NONCE_PATTERN.test(body['nonce'])) return fail('invalid nonce');
   const ts = body['timestampMs'];
   if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) return fail('invalid timestampMs');
@@ -179,7 +184,8 @@ function utf8Length(s: string): number {
  * (unparsable, non-canonical, oversized) is a failure, so every node sees the same bytes.
  */
 export function decodeRawTx(raw: string, maxTxBytes: number): DecodedTx | DecodeFailure {
-  if (raw.length > maxTxBytes) return { code: 'TX_TOO_LARGE', reason: `transaction exceeds ${maxTxBytes} bytes` };
+  if (raw.length > maxTxBytes)
+    return { code: 'TX_TOO_LARGE', reason: `transaction exceeds ${maxTxBytes} bytes` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

@@ -28,7 +28,7 @@ export const ContractCodes = {
   MEMBER_NOT_FOUND: 'No member with this id is enrolled.',
   MEMBER_ALREADY_REVOKED: 'The member was already revoked.',
   BAD_CERTIFICATE: "The certificate is malformed or not issued by the organization's CA.",
-  WRONG_ORGANIZATION: "An org-admin may act only on members of their own organization.",
+  WRONG_ORGANIZATION: 'An org-admin may act only on members of their own organization.',
   ANCHOR_VERSION_CONFLICT: 'The anchor was updated concurrently: expected version does not match.',
 } as const;
 

@@ -75,12 +75,17 @@ export class HealthLedgerClient {
    * Fetches the node's genesis and checks it hashes to `expectedHash` (obtained out of band),
    * then returns a client pinned to it.
    */
-  static async connect(baseUrl: string, expectedHash: string, fetchFn?: typeof fetch): Promise<HealthLedgerClient> {
+  static async connect(
+    baseUrl: string,
+    expectedHash: string,
+    fetchFn?: typeof fetch,
+  ): Promise<HealthLedgerClient> {
     const f = fetchFn ?? globalThis.fetch.bind(globalThis);
     const res = await f(new URL(Routes.genesis.url, baseUrl));
     const body = (await res.json()) as { genesis: Genesis };
     const actual = genesisHash(body.genesis);
-    if (actual !== expectedHash) throw new Error(`node's genesis hash ${actual} is not the pinned ${expectedHash}`);
+    if (actual !== expectedHash)
+      throw new Error(`node's genesis hash ${actual} is not the pinned ${expectedHash}`);
     return new HealthLedgerClient({ baseUrl, genesis: body.genesis, ...(fetchFn ? { fetch: fetchFn } : {}) });
   }
 
@@ -94,10 +99,15 @@ export class HealthLedgerClient {
 
   private async call<T>(
     def: RouteDef,
-    opts: { params?: Record<string, string | number>; query?: Record<string, string | number | boolean | undefined>; body?: unknown } = {},
+    opts: {
+      params?: Record<string, string | number>;
+      query?: Record<string, string | number | boolean | undefined>;
+      body?: unknown;
+    } = {},
   ): Promise<{ status: number; body: T }> {
     const url = new URL(routePath(def.url, opts.params), this.opts.baseUrl);
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     const init: RequestInit = { method: def.method };
     if (opts.body !== undefined) {
       init.body = JSON.stringify(opts.body);
@@ -132,7 +142,10 @@ export class HealthLedgerClient {
   }
 
   /** Submits up to 5000 transactions in one request; each gets its own result. */
-  async submitBatch(txs: readonly SignedTx[], opts: { wait?: boolean; timeoutMs?: number } = {}): Promise<SubmitResultWire[]> {
+  async submitBatch(
+    txs: readonly SignedTx[],
+    opts: { wait?: boolean; timeoutMs?: number } = {},
+  ): Promise<SubmitResultWire[]> {
     const r = await this.call<{ results: SubmitResultWire[] }>(Routes.submitBatch, {
       query: { wait: opts.wait ?? false, timeoutMs: opts.timeoutMs },
       body: { txs },
@@ -152,7 +165,13 @@ export class HealthLedgerClient {
     } catch (e) {
       if (e instanceof HealthLedgerError && e.code === 'DUPLICATE_TX') {
         const receipt = await this.receipt(txIdOf(tx.body));
-        return { txId: receipt.txId, height: receipt.height, index: receipt.index, seq: receipt.seq, code: receipt.code };
+        return {
+          txId: receipt.txId,
+          height: receipt.height,
+          index: receipt.index,
+          seq: receipt.seq,
+          code: receipt.code,
+        };
       }
       throw e;
     }
@@ -173,7 +192,8 @@ export class HealthLedgerClient {
   /** A receipt verified locally: checkpoint signature by a genesis node, tx id, inclusion proof. */
   async verifiedReceipt(txId: string, treeSize?: number): Promise<Receipt> {
     const r = await this.receipt(txId, treeSize);
-    if (r.txId !== txId) throw new HealthLedgerError('INTERNAL', 'node returned a receipt for another transaction');
+    if (r.txId !== txId)
+      throw new HealthLedgerError('INTERNAL', 'node returned a receipt for another transaction');
     return verifyReceipt(r, this.trusted, this.chainId);
   }
 
@@ -184,10 +204,15 @@ export class HealthLedgerClient {
   }
 
   /** Fetches and verifies a consistency proof between two checkpointed sizes. */
-  async verifiedConsistency(from: number, to: number): Promise<{ from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] }> {
-    const r = (await this.call<{ from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] }>(Routes.consistency, {
-      query: { from, to },
-    })).body;
+  async verifiedConsistency(
+    from: number,
+    to: number,
+  ): Promise<{ from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] }> {
+    const r = (
+      await this.call<{ from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] }>(Routes.consistency, {
+        query: { from, to },
+      })
+    ).body;
     if (r.from.checkpoint.logSize !== from || r.to.checkpoint.logSize !== to)
       throw new HealthLedgerError('INTERNAL', 'node answered for other sizes');
     verifyCheckpointConsistency(r.from, r.to, r.proof, this.trusted, this.chainId);
@@ -198,16 +223,31 @@ export class HealthLedgerClient {
     return (await this.call<Block>(Routes.getBlock, { params: { height } })).body;
   }
 
-  async blocks(from = 1, limit = 50): Promise<{ head: unknown; blocks: { header: BlockHeader; hash: string; signature: string }[] }> {
-    return (await this.call<{ head: unknown; blocks: { header: BlockHeader; hash: string; signature: string }[] }>(Routes.listBlocks, { query: { from, limit } })).body;
+  async blocks(
+    from = 1,
+    limit = 50,
+  ): Promise<{ head: unknown; blocks: { header: BlockHeader; hash: string; signature: string }[] }> {
+    return (
+      await this.call<{ head: unknown; blocks: { header: BlockHeader; hash: string; signature: string }[] }>(
+        Routes.listBlocks,
+        { query: { from, limit } },
+      )
+    ).body;
   }
 
   async member(memberId: string): Promise<Record<string, unknown>> {
     const [org, member] = memberId.split('/');
-    return (await this.call<Record<string, unknown>>(Routes.getMember, { params: { org: org ?? '', member: member ?? '' } })).body;
+    return (
+      await this.call<Record<string, unknown>>(Routes.getMember, {
+        params: { org: org ?? '', member: member ?? '' },
+      })
+    ).body;
   }
 
-  async health(): Promise<{ status: string; head: { height: number; logSize: number } } & Record<string, unknown>> {
-    return (await this.call<{ status: string; head: { height: number; logSize: number } }>(Routes.health)).body;
+  async health(): Promise<
+    { status: string; head: { height: number; logSize: number } } & Record<string, unknown>
+  > {
+    return (await this.call<{ status: string; head: { height: number; logSize: number } }>(Routes.health))
+      .body;
   }
 }

@@ -77,7 +77,9 @@ export async function startTestNetwork(
     id: (memberId) => identityFromFile(readIdentity(dir, memberId)),
     async enroll(org, memberId, role, attributes = {}) {
       const file = createIdentity(dir, { orgId: org, memberId, role, attributes, nowMs: Date.now() });
-      const r = await net.client.sendAndVerify(net.id(`${org}/admin`), 'member.enroll', { certificate: file.certificate });
+      const r = await net.client.sendAndVerify(net.id(`${org}/admin`), 'member.enroll', {
+        certificate: file.certificate,
+      });
       if (r.code !== 'VALID') throw new Error(`enroll ${file.memberId}: ${r.code}`);
       return net.id(file.memberId);
     },

@@ -20,11 +20,13 @@ function findRepoRoot(): string {
 export const repoRoot = findRepoRoot();
 
 /** `../shared/testdata` beside the repository, or `$HEALTHLEDGER_TESTDATA`. */
-export const testdataDir = process.env['HEALTHLEDGER_TESTDATA'] ?? resolve(repoRoot, '..', 'shared', 'testdata');
+export const testdataDir =
+  process.env['HEALTHLEDGER_TESTDATA'] ?? resolve(repoRoot, '..', 'shared', 'testdata');
 
 /** A path inside the shared test data; throws a clear error if the data is missing. */
 export function testdata(...parts: string[]): string {
   const p = join(testdataDir, ...parts);
-  if (!existsSync(p)) throw new Error(`shared test data missing: ${p} (expected ../shared/testdata beside the repo)`);
+  if (!existsSync(p))
+    throw new Error(`shared test data missing: ${p} (expected ../shared/testdata beside the repo)`);
   return p;
 }

@@ -282,18 +282,18 @@ test('small-order R and mixed-order A: libsodium and OpenSSL (with pre-checks) a
 });
 
 test('protocol verify (cofactorless, browser-safe) agrees with libsodium on small-order R / mixed-order A', () => {
-    const mismatches: string[] = [];
-    for (let i = 0; i < 16; i++) {
-      const a = smallOrderRSignature();
-      if (verify(a.sig, a.message, a.publicKey) !== verifySodium(a.sig, a.message, a.publicKey)) {
-        mismatches.push(`small-order R: noble ${verify(a.sig, a.message, a.publicKey)}, sodium false`);
-      }
-      const b = mixedOrderKeySignature();
-      if (verify(b.sig, b.message, b.publicKey) !== verifySodium(b.sig, b.message, b.publicKey)) {
-        mismatches.push(
-          `mixed-order A (k mod 8 = ${b.k % 8n}): noble ${verify(b.sig, b.message, b.publicKey)}`,
-        );
-      }
+  const mismatches: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    const a = smallOrderRSignature();
+    if (verify(a.sig, a.message, a.publicKey) !== verifySodium(a.sig, a.message, a.publicKey)) {
+      mismatches.push(`small-order R: noble ${verify(a.sig, a.message, a.publicKey)}, sodium false`);
     }
-    assert.deepEqual(mismatches, []);
+    const b = mixedOrderKeySignature();
+    if (verify(b.sig, b.message, b.publicKey) !== verifySodium(b.sig, b.message, b.publicKey)) {
+      mismatches.push(
+        `mixed-order A (k mod 8 = ${b.k % 8n}): noble ${verify(b.sig, b.message, b.publicKey)}`,
+      );
+    }
+  }
+  assert.deepEqual(mismatches, []);
 });

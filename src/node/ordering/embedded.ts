@@ -39,8 +39,10 @@ export class EmbeddedOrderer implements Orderer {
   }
 
   broadcast(txs: readonly string[]): Promise<void> {
-    if (this.stopped || this.handler === null) return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
-    if (this.pending + txs.length > this.maxPending) return Promise.reject(new HealthLedgerError('OVERLOADED'));
+    if (this.stopped || this.handler === null)
+      return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
+    if (this.pending + txs.length > this.maxPending)
+      return Promise.reject(new HealthLedgerError('OVERLOADED'));
     if (this.pending === 0) this.firstPendingAt = this.opts.clock.now();
     for (const t of txs) this.queue.push(t);
     this.schedule();

@@ -80,8 +80,14 @@ export class LedgerStore implements PerfectNodeReader {
     insertCheckpoint: Statement<[number, number, string, string]>;
     setMeta: Statement<[string, string]>;
     getMeta: Statement<[string], { value: string }>;
-    getBlock: Statement<[number], { height: number; hash: string; header: string; signature: string; first_seq: number }>;
-    lastBlock: Statement<[], { height: number; hash: string; header: string; signature: string; first_seq: number }>;
+    getBlock: Statement<
+      [number],
+      { height: number; hash: string; header: string; signature: string; first_seq: number }
+    >;
+    lastBlock: Statement<
+      [],
+      { height: number; hash: string; header: string; signature: string; first_seq: number }
+    >;
     txsOfBlock: Statement<[number], RawTxRow>;
     txBySeq: Statement<[number], RawTxRow>;
     txById: Statement<[Buffer], RawTxRow>;
@@ -110,18 +116,28 @@ export class LedgerStore implements PerfectNodeReader {
     const txCols = 'seq, height, idx, tx_id, raw, code, consumed';
     this.st = {
       getState: db.prepare('SELECT value FROM state WHERE key = ?'),
-      putState: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      putState: db.prepare(
+        'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
       delState: db.prepare('DELETE FROM state WHERE key = ?'),
       consumed: db.prepare('SELECT 1 AS one FROM txs WHERE tx_id = ? AND consumed = 1 LIMIT 1'),
       insertTx: db.prepare(`INSERT INTO txs (${txCols}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      insertBlock: db.prepare('INSERT INTO blocks (height, hash, header, signature, first_seq) VALUES (?, ?, ?, ?, ?)'),
+      insertBlock: db.prepare(
+        'INSERT INTO blocks (height, hash, header, signature, first_seq) VALUES (?, ?, ?, ?, ?)',
+      ),
       insertNode: db.prepare('INSERT INTO merkle (id, hash) VALUES (?, ?)'),
       getNode: db.prepare('SELECT hash FROM merkle WHERE id = ?'),
-      insertCheckpoint: db.prepare('INSERT INTO checkpoints (height, log_size, body, signature) VALUES (?, ?, ?, ?)'),
-      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      insertCheckpoint: db.prepare(
+        'INSERT INTO checkpoints (height, log_size, body, signature) VALUES (?, ?, ?, ?)',
+      ),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       getBlock: db.prepare('SELECT height, hash, header, signature, first_seq FROM blocks WHERE height = ?'),
-      lastBlock: db.prepare('SELECT height, hash, header, signature, first_seq FROM blocks ORDER BY height DESC LIMIT 1'),
+      lastBlock: db.prepare(
+        'SELECT height, hash, header, signature, first_seq FROM blocks ORDER BY height DESC LIMIT 1',
+      ),
       txsOfBlock: db.prepare(`SELECT ${txCols} FROM txs WHERE height = ? ORDER BY seq`),
       txBySeq: db.prepare(`SELECT ${txCols} FROM txs WHERE seq = ?`),
       txById: db.prepare(`SELECT ${txCols} FROM txs WHERE tx_id = ? ORDER BY consumed DESC, seq LIMIT 1`),
@@ -162,7 +178,12 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   /** Writes genesis and its initial state atomically (height 0). */
-  initGenesis(genesisJson: string, genesisHash: string, writes: readonly StateWrite[], stateRoot: string): void {
+  initGenesis(
+    genesisJson: string,
+    genesisHash: string,
+    writes: readonly StateWrite[],
+    stateRoot: string,
+  ): void {
     this.db.transaction(() => {
       this.setMeta('genesis', genesisJson);
       this.setMeta('genesisHash', genesisHash);
@@ -182,9 +203,14 @@ export class LedgerStore implements PerfectNodeReader {
 
   private consumedFilter(): TxIdFilter {
     if (this.filter === null || this.filter.needsGrowth) {
-      const count = (this.db.prepare('SELECT count(*) AS n FROM txs WHERE consumed = 1').get() as { n: number }).n;
+      const count = (
+        this.db.prepare('SELECT count(*) AS n FROM txs WHERE consumed = 1').get() as { n: number }
+      ).n;
       const f = new TxIdFilter(Math.max(count * 2, 1 << 16));
-      const ids = this.db.prepare('SELECT tx_id FROM txs WHERE consumed = 1').raw().iterate() as IterableIterator<[Buffer]>;
+      const ids = this.db
+        .prepare('SELECT tx_id FROM txs WHERE consumed = 1')
+        .raw()
+        .iterate() as IterableIterator<[Buffer]>;
       for (const [id] of ids) f.add(id.toString('hex'));
       this.filter = f;
     }
@@ -206,7 +232,15 @@ export class LedgerStore implements PerfectNodeReader {
       st.insertBlock.run(c.header.height, c.hash, c.headerJson, c.signature, firstSeq);
       for (let i = 0; i < c.txs.length; i++) {
         const t = c.txs[i]!;
-        st.insertTx.run(firstSeq + i, c.header.height, i, Buffer.from(t.txId, 'hex'), t.raw, t.code, t.consumed ? 1 : 0);
+        st.insertTx.run(
+          firstSeq + i,
+          c.header.height,
+          i,
+          Buffer.from(t.txId, 'hex'),
+          t.raw,
+          t.code,
+          t.consumed ? 1 : 0,
+        );
       }
       // Before the commit: a crash between the two only leaves extra "maybe" bits, never a miss.
       const filter = this.consumedFilter();
@@ -272,7 +306,9 @@ export class LedgerStore implements PerfectNodeReader {
 
   /** Iterates all state entries in key order (for verification and snapshots). */
   *stateEntries(): IterableIterator<[string, string]> {
-    for (const r of this.db.prepare('SELECT key, value FROM state ORDER BY key').iterate() as IterableIterator<{
+    for (const r of this.db
+      .prepare('SELECT key, value FROM state ORDER BY key')
+      .iterate() as IterableIterator<{
       key: string;
       value: string;
     }>)
@@ -307,7 +343,13 @@ function toStoredTx(r: RawTxRow): StoredTx {
   };
 }
 
-function toStoredBlock(r: { height: number; hash: string; header: string; signature: string; first_seq: number }): StoredBlock {
+function toStoredBlock(r: {
+  height: number;
+  hash: string;
+  header: string;
+  signature: string;
+  first_seq: number;
+}): StoredBlock {
   return {
     height: r.height,
     hash: r.hash,

@@ -27,6 +27,18 @@ export type MerkleErrorCode =
   | 'BAD_HASH_LENGTH'
   | 'ROOT_MISMATCH';
 
+/** Every {@link MerkleErrorCode} with its meaning (for docs/errors.md). */
+export const MerkleErrorCodes: Record<MerkleErrorCode, string> = {
+  INDEX_OUT_OF_RANGE:
+    'The leaf index is not a safe non-negative integer or lies outside the tree or subtree.',
+  SIZE_OUT_OF_RANGE:
+    'A tree size or bound is invalid or out of order (size1 > size2, or size1 = 0 for consistency).',
+  INVALID_SUBTREE: '[start, end) is not a subtree (start not a multiple of the covering power of two).',
+  WRONG_PROOF_SIZE: 'The proof has more or fewer hashes than the sizes imply.',
+  BAD_HASH_LENGTH: 'A leaf hash, proof hash or root is not 32 bytes.',
+  ROOT_MISMATCH: 'The proof is well formed but recomputes a different root.',
+};
+
 /**
  * Thrown for every rejected proof or invalid argument; switch on `code`, not on the message.
  * @example

@@ -24,3 +24,4 @@ export { consistencyProof, inclusionProof, rootAt } from './prover.js';
 export type { PerfectNodeReader } from './prover.js';
 export { CompactRange } from './compact-range.js';
 export type { CompactRangeOptions, PerfectNode } from './compact-range.js';
+export { MerkleErrorCodes } from './errors.js';

@@ -1,0 +1,18 @@
+/** Every documented error-code table, by section: the source of docs/errors.md and its test. */
+import { ApiErrorCodes } from '../protocol/errors.js';
+import { ContractCodes, EnvelopeCodes } from '../protocol/validation.js';
+import { CertificateErrorCodes } from '../protocol/x509.js';
+import { MerkleErrorCodes } from '../protocol/merkle/index.js';
+import { ProofErrorCodes } from '../protocol/receipt.js';
+
+export const errorTables: {
+  title: string;
+  codes: Record<string, string | { status: number; message: string }>;
+}[] = [
+  { title: 'API error codes', codes: ApiErrorCodes },
+  { title: 'Validation codes (envelope)', codes: EnvelopeCodes },
+  { title: 'Validation codes (contracts)', codes: ContractCodes },
+  { title: 'Certificate errors', codes: CertificateErrorCodes },
+  { title: 'Merkle proof errors', codes: MerkleErrorCodes },
+  { title: 'Receipt and proof verification errors (SDK)', codes: ProofErrorCodes },
+];
