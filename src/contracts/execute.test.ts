@@ -82,7 +82,10 @@ function ledger() {
       );
       const valid = new Map(prepared.jobs.map((j) => [j.index, verify(j.signature, j.message, j.publicKey)]));
       const out = executeBlock(reader, prepared, (i) => valid.get(i) === true, contractRegistry());
-      for (const [k, v] of out.writes) v === null ? state.delete(k) : state.set(k, v);
+      for (const [k, v] of out.writes) {
+        if (v === null) state.delete(k);
+        else state.set(k, v);
+      }
       for (const id of out.consumedTxIds) consumed.add(id);
       return out;
     },
