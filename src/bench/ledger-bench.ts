@@ -29,6 +29,10 @@ export interface LedgerBenchResult {
   concurrency: number;
   signers: number;
   blocks: number;
+  /** Single-transaction submit-to-commit latency at light load (one request per transaction). */
+  single_p50_ms: number;
+  single_p99_ms: number;
+  single_tps: number;
 }
 
 export function freePort(): Promise<number> {
@@ -71,6 +75,8 @@ export async function benchLedger(opts: {
   concurrency: number;
   signers: number;
   verifyThreads: number;
+  singleTxs: number;
+  singleConcurrency: number;
 }): Promise<LedgerBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-bench-'));
   const port = await freePort();
@@ -150,6 +156,41 @@ export async function benchLedger(opts: {
     const seconds = (performance.now() - t0) / 1000;
     const heightAfter = (await client.health()).head.height;
     latencies.sort((a, b) => a - b);
+
+    // Light load: single transactions, one HTTP request each, a few in flight.
+    const singles: string[] = [];
+    for (let i = 0; i < opts.singleTxs; i++) {
+      const s = signers[i % signers.length]!;
+      const body = createTxBody({
+        chainId: genesis.chainId,
+        type: 'anchor.put',
+        payload: { key: `single-${i}`, commitment: 'ee'.repeat(32) },
+        signer: s.memberId,
+        nowMs: Date.now(),
+      });
+      singles.push(JSON.stringify({ body, sig: toBase64Url(s.sign(txSigningBytes(body))) }));
+    }
+    const single: number[] = [];
+    let nextSingle = 0;
+    const ts = performance.now();
+    const singleWorker = async (): Promise<void> => {
+      while (nextSingle < singles.length) {
+        const body = singles[nextSingle++]!;
+        const s = performance.now();
+        const res = await fetch(`${url}/v1/transactions?wait=true`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        const r = (await res.json()) as { status: string; code?: string };
+        if (r.status !== 'committed' || r.code !== 'VALID')
+          throw new Error(`bench: single not committed: ${JSON.stringify(r)}`);
+        single.push(performance.now() - s);
+      }
+    };
+    await Promise.all(Array.from({ length: opts.singleConcurrency }, singleWorker));
+    const singleSeconds = (performance.now() - ts) / 1000;
+    single.sort((a, b) => a - b);
     return {
       tps: Math.round(committed / seconds),
       p50_ms: Math.round(percentile(latencies, 50) * 10) / 10,
@@ -160,6 +201,9 @@ export async function benchLedger(opts: {
       concurrency: opts.concurrency,
       signers: opts.signers,
       blocks: heightAfter - heightBefore,
+      single_p50_ms: Math.round(percentile(single, 50) * 10) / 10,
+      single_p99_ms: Math.round(percentile(single, 99) * 10) / 10,
+      single_tps: Math.round(single.length / singleSeconds),
     };
   } finally {
     child.kill('SIGTERM');

@@ -34,6 +34,8 @@ const ledger = await benchLedger({
   concurrency: arg('concurrency', 8),
   signers: arg('signers', 32),
   verifyThreads: arg('verify-threads', cores),
+  singleTxs: arg('single-txs', 3000),
+  singleConcurrency: arg('single-concurrency', 16),
 });
 const result = {
   bench: 'embedded-node',
@@ -42,6 +44,9 @@ const result = {
   p99_ms: ledger.p99_ms,
   verify_per_s: verify.verify_per_s_single,
   verify_per_s_pool: verify.verify_per_s_pool,
+  single_p50_ms: ledger.single_p50_ms,
+  single_p99_ms: ledger.single_p99_ms,
+  single_tps: ledger.single_tps,
   tps_over_verify_per_s: Math.round((ledger.tps / verify.verify_per_s_single) * 1000) / 1000,
   committed: ledger.committed,
   seconds: ledger.seconds,
@@ -57,6 +62,9 @@ if (json) process.stdout.write(JSON.stringify(result) + '\n');
 else {
   say(
     `  ${ledger.tps} tx/s committed (${ledger.committed} in ${ledger.seconds} s, ${ledger.blocks} blocks); latency p50 ${ledger.p50_ms} ms, p99 ${ledger.p99_ms} ms`,
+  );
+  say(
+    `  single transactions at light load (16 in flight): p50 ${ledger.single_p50_ms} ms, p99 ${ledger.single_p99_ms} ms, ${ledger.single_tps} tx/s`,
   );
   say(`  ratio: ${result.tps_over_verify_per_s} committed tx per single-thread verification`);
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');

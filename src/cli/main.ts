@@ -44,7 +44,9 @@ program
   .description('create a node home: genesis, organization CA(s), admin identities, node key')
   .argument('<dir>', 'folder to create')
   .option('--chain <id>', 'chain id', 'healthledger-dev')
-  .option('--org <org...>', 'organization(s) as id or id:Name; the first runs this node', ['st-mary:St Mary Hospital'])
+  .option('--org <org...>', 'organization(s) as id or id:Name; the first runs this node', [
+    'st-mary:St Mary Hospital',
+  ])
   .option('--host <host>', 'API listen address', '127.0.0.1')
   .option('--port <port>', 'API port', (v) => parseInt(v, 10), 7600)
   .addOption(jsonOpt())
