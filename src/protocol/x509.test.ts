@@ -19,7 +19,7 @@ import {
   Time,
 } from '@peculiar/asn1-x509';
 import type { TBSCertificate } from '@peculiar/asn1-x509';
-import { publicKeyOf, sign } from './ed25519.js';
+import { generateKeyPair, publicKeyOf, sign } from './ed25519.js';
 import {
   ATTRIBUTES_EXTENSION_OID,
   CertificateError,
@@ -885,3 +885,17 @@ test('error codes: every code has a one-line description', () => {
 // Keep the ParsedCertificate type exercised so a structural change breaks compilation here.
 const _typed: ParsedCertificate = alice;
 void _typed;
+
+test('serials with leading zero bytes, given as a Node Buffer, encode minimally (regression)', () => {
+  const ca = generateKeyPair();
+  for (const hex of ['00240a5f3c20b55ed4d7807e9e392bd7', '0000ff', '00007f', '80']) {
+    const der = createCaCertificate({
+      orgId: 'st-mary',
+      privateKey: ca.privateKey,
+      serial: Buffer.from(hex, 'hex'),
+      notBeforeMs: 1_700_000_000_000,
+      notAfterMs: 1_800_000_000_000,
+    });
+    assert.equal(parseCertificate(der).serialHex, hex.replace(/^(00)+/, ''));
+  }
+});

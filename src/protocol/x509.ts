@@ -333,7 +333,10 @@ function encodeNamedBits(bits: readonly number[]): Uint8Array {
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+  // Copy explicitly: a Node Buffer's slice() is a view, whose .buffer would include bytes outside it.
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy.buffer;
 }
 
 // ---------------------------------------------------------------------------------------------
