@@ -29,6 +29,8 @@ export interface LedgerBenchResult {
   concurrency: number;
   signers: number;
   blocks: number;
+  /** CPU the node process (all threads) used during the load phase, in cores. */
+  node_cpu_cores: number;
   /** Single-transaction submit-to-commit latency at light load (one request per transaction). */
   single_p50_ms: number;
   single_p99_ms: number;
@@ -64,6 +66,16 @@ export async function startNodeProcess(dir: string): Promise<{ child: ChildProce
   return { child, url };
 }
 
+/** CPU seconds (user + system, all threads) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -77,10 +89,19 @@ export async function benchLedger(opts: {
   verifyThreads: number;
   singleTxs: number;
   singleConcurrency: number;
+  maxBlockTxs: number;
+  blockTimeoutMs: number;
 }): Promise<LedgerBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-bench-'));
   const port = await freePort();
-  initHome(dir, { chainId: 'hl-bench', orgs: ['st-mary'], host: '127.0.0.1', port, nowMs: Date.now() });
+  initHome(dir, {
+    chainId: 'hl-bench',
+    orgs: ['st-mary'],
+    host: '127.0.0.1',
+    port,
+    nowMs: Date.now(),
+    policies: { maxBlockTxs: opts.maxBlockTxs, blockTimeoutMs: opts.blockTimeoutMs },
+  });
   const cfgPath = homePaths(dir).nodeConfig;
   const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as NodeConfig;
   writeFileSync(cfgPath, JSON.stringify({ ...cfg, verifyThreads: opts.verifyThreads }));
@@ -132,6 +153,7 @@ export async function benchLedger(opts: {
     const latencies: number[] = [];
     let committed = 0;
     let next = 0;
+    const cpu0 = cpuSeconds(child.pid!);
     const t0 = performance.now();
     const worker = async (): Promise<void> => {
       while (next < bodies.length) {
@@ -154,6 +176,7 @@ export async function benchLedger(opts: {
     };
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
     const seconds = (performance.now() - t0) / 1000;
+    const nodeCores = (cpuSeconds(child.pid!) - cpu0) / seconds;
     const heightAfter = (await client.health()).head.height;
     latencies.sort((a, b) => a - b);
 
@@ -201,6 +224,7 @@ export async function benchLedger(opts: {
       concurrency: opts.concurrency,
       signers: opts.signers,
       blocks: heightAfter - heightBefore,
+      node_cpu_cores: Math.round(nodeCores * 100) / 100,
       single_p50_ms: Math.round(percentile(single, 50) * 10) / 10,
       single_p99_ms: Math.round(percentile(single, 99) * 10) / 10,
       single_tps: Math.round(single.length / singleSeconds),

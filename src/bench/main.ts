@@ -7,6 +7,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { benchVerify } from '../node/crypto/verify-pool.bench.js';
 import { benchLedger } from './ledger-bench.js';
+import { DEFAULT_POLICIES } from '../protocol/genesis.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,6 +37,8 @@ const ledger = await benchLedger({
   verifyThreads: arg('verify-threads', cores),
   singleTxs: arg('single-txs', 3000),
   singleConcurrency: arg('single-concurrency', 16),
+  maxBlockTxs: arg('block-txs', DEFAULT_POLICIES.maxBlockTxs),
+  blockTimeoutMs: arg('block-timeout-ms', DEFAULT_POLICIES.blockTimeoutMs),
 });
 const result = {
   bench: 'embedded-node',
@@ -51,9 +54,12 @@ const result = {
   committed: ledger.committed,
   seconds: ledger.seconds,
   blocks: ledger.blocks,
+  node_cpu_cores: ledger.node_cpu_cores,
   batch: ledger.batch,
   concurrency: ledger.concurrency,
   signers: ledger.signers,
+  block_txs: arg('block-txs', DEFAULT_POLICIES.maxBlockTxs),
+  block_timeout_ms: arg('block-timeout-ms', DEFAULT_POLICIES.blockTimeoutMs),
   cores,
   cpu: cpus()[0]?.model ?? 'unknown',
   node: process.version,

@@ -60,7 +60,7 @@ export interface Genesis {
 export const DEFAULT_POLICIES: GenesisPolicies = {
   maxTxBytes: 64 * 1024,
   maxBlockTxs: 2000,
-  blockTimeoutMs: 50,
+  blockTimeoutMs: 10,
   timestampWindowMs: 10 * 60 * 1000,
 };
 
