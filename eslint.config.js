@@ -71,11 +71,21 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/fhir/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': forbid('fhir/ is browser-safe FHIR R4 support: it builds on protocol/ and Medplum only.', [
+        ...layer('contracts'), ...layer('node'), ...layer('api'), ...layer('sdk'), ...layer('cli'), ...layer('bench'),
+        ...nodeBuiltins, ...serverPackages,
+      ]),
+    },
+  },
+  {
     files: ['src/contracts/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': forbid('contracts/ are pure and deterministic: they import only protocol/.', [
-        ...layer('node'),
+        ...layer('fhir'), ...layer('node'),
         ...layer('api'),
         ...layer('sdk'),
         ...layer('cli'),

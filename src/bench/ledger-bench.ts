@@ -31,6 +31,8 @@ export interface LedgerBenchResult {
   blocks: number;
   /** CPU the node process (all threads) used during the load phase, in cores. */
   node_cpu_cores: number;
+  /** CPU the load generator (this process) used during the load phase, in cores. */
+  client_cpu_cores: number;
   /** Single-transaction submit-to-commit latency at light load (one request per transaction). */
   single_p50_ms: number;
   single_p99_ms: number;
@@ -154,6 +156,7 @@ export async function benchLedger(opts: {
     let committed = 0;
     let next = 0;
     const cpu0 = cpuSeconds(child.pid!);
+    const client0 = process.cpuUsage();
     const t0 = performance.now();
     const worker = async (): Promise<void> => {
       while (next < bodies.length) {
@@ -177,6 +180,8 @@ export async function benchLedger(opts: {
     await Promise.all(Array.from({ length: opts.concurrency }, worker));
     const seconds = (performance.now() - t0) / 1000;
     const nodeCores = (cpuSeconds(child.pid!) - cpu0) / seconds;
+    const clientUsage = process.cpuUsage(client0);
+    const clientCores = (clientUsage.user + clientUsage.system) / 1e6 / seconds;
     const heightAfter = (await client.health()).head.height;
     latencies.sort((a, b) => a - b);
 
@@ -225,6 +230,7 @@ export async function benchLedger(opts: {
       signers: opts.signers,
       blocks: heightAfter - heightBefore,
       node_cpu_cores: Math.round(nodeCores * 100) / 100,
+      client_cpu_cores: Math.round(clientCores * 100) / 100,
       single_p50_ms: Math.round(percentile(single, 50) * 10) / 10,
       single_p99_ms: Math.round(percentile(single, 99) * 10) / 10,
       single_tps: Math.round(single.length / singleSeconds),

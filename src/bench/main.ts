@@ -55,6 +55,7 @@ const result = {
   seconds: ledger.seconds,
   blocks: ledger.blocks,
   node_cpu_cores: ledger.node_cpu_cores,
+  client_cpu_cores: ledger.client_cpu_cores,
   batch: ledger.batch,
   concurrency: ledger.concurrency,
   signers: ledger.signers,

@@ -73,3 +73,22 @@ test('decodeTx rejects malformed envelopes by name', () => {
   const spaced = decodeRawTx(JSON.stringify(good, null, 1), 65536);
   assert.ok(isDecodeFailure(spaced) && /canonical/.test(spaced.reason));
 });
+
+test('the fast log-leaf encoding equals the generic JCS encoding', async () => {
+  const { canonicalBytes } = await import('./jcs.js');
+  const { Domain, domainSeparated } = await import('./hash.js');
+  for (const v of V.vectors) {
+    for (const leaf of [
+      { v: 1 as const, txId: v.txId, sig: v.sig, height: 1, index: 0, code: 'VALID' as const },
+      {
+        v: 1 as const,
+        txId: v.txId,
+        sig: '',
+        height: 9_007_199_254_740_991,
+        index: 1999,
+        code: 'DUPLICATE_TX' as const,
+      },
+    ])
+      assert.deepEqual(logLeafBytes(leaf), domainSeparated(Domain.logLeaf, canonicalBytes(leaf)));
+  }
+});
