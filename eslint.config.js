@@ -74,10 +74,19 @@ export default tseslint.config(
     files: ['src/fhir/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': forbid('fhir/ is browser-safe FHIR R4 support: it builds on protocol/ and Medplum only.', [
-        ...layer('contracts'), ...layer('node'), ...layer('api'), ...layer('sdk'), ...layer('cli'), ...layer('bench'),
-        ...nodeBuiltins, ...serverPackages,
-      ]),
+      'no-restricted-imports': forbid(
+        'fhir/ is browser-safe FHIR R4 support: it builds on protocol/ and Medplum only.',
+        [
+          ...layer('contracts'),
+          ...layer('node'),
+          ...layer('api'),
+          ...layer('sdk'),
+          ...layer('cli'),
+          ...layer('bench'),
+          ...nodeBuiltins,
+          ...serverPackages,
+        ],
+      ),
     },
   },
   {
@@ -85,7 +94,8 @@ export default tseslint.config(
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': forbid('contracts/ are pure and deterministic: they import only protocol/.', [
-        ...layer('fhir'), ...layer('node'),
+        ...layer('fhir'),
+        ...layer('node'),
         ...layer('api'),
         ...layer('sdk'),
         ...layer('cli'),
