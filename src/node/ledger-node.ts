@@ -32,7 +32,8 @@ import { nativeSha256, type Signer } from './crypto/native.js';
 import { Metrics } from './metrics.js';
 import type { Clock, OrderedBatch, Orderer } from './ordering/orderer.js';
 import type { SignatureVerifier } from './signature-verifier.js';
-import type { LedgerStore } from './store/ledger-store.js';
+import { merkleNodeKey, type LedgerStore } from './store/ledger-store.js';
+import { InlineBlockWriter, type BlockWriter } from './store/block-writer.js';
 
 /** Where the node's chain stands after its last committed block. */
 export interface ChainHead {
@@ -69,8 +70,21 @@ export interface LedgerNodeOptions {
   verifier: SignatureVerifier;
   clock: Clock;
   contracts?: ContractRegistry;
+  /** Where durable commits happen (default: inline on this thread, through `store`). */
+  writer?: BlockWriter;
   /** Called with events worth logging (never with payloads: no PHI in logs). */
   log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** Blocks the node may execute ahead of durability. */
+const MAX_IN_FLIGHT = 2;
+
+interface InFlightBlock {
+  height: number;
+  writes: Map<string, string | null>;
+  consumed: Set<string>;
+  /** Settles once the block is durable (or the node halted). */
+  durable: Promise<void>;
 }
 
 interface Waiter {
@@ -99,6 +113,11 @@ export class LedgerNode {
   private readonly listeners = new Set<(block: Block) => void>();
   private halted: string | null = null;
   private stopped = false;
+  /** The last block that is durable (what the API serves); `head` runs ahead of it. */
+  private committedHead: ChainHead;
+  /** Executed blocks not yet durable, oldest first: their writes are visible to execution. */
+  private readonly inFlight: InFlightBlock[] = [];
+  private readonly writer: BlockWriter;
 
   private constructor(private readonly opts: LedgerNodeOptions) {
     this.store = opts.store;
@@ -107,11 +126,19 @@ export class LedgerNode {
     this.log = opts.log ?? (() => {});
     const key = this.genesis.nodeKeys.get(opts.nodeId);
     if (key === undefined) throw new Error(`node ${opts.nodeId} is not in the genesis file`);
+    this.writer = opts.writer ?? new InlineBlockWriter(opts.store);
+    // State as execution must see it: blocks still being written, newest first, then the store.
     this.reader = {
-      getState: (k) => this.store.getState(k),
-      isTxConsumed: (id) => this.store.isTxConsumed(id),
+      getState: (k) => {
+        for (let i = this.inFlight.length - 1; i >= 0; i--) {
+          const w = this.inFlight[i]!.writes;
+          if (w.has(k)) return w.get(k) ?? undefined;
+        }
+        return this.store.getState(k);
+      },
+      isTxConsumed: (id) => this.inFlight.some((b) => b.consumed.has(id)) || this.store.isTxConsumed(id),
     };
-    this.initGenesisState();
+    LedgerNode.prepareStore(this.store, opts.genesis);
     const last = this.store.lastBlock();
     this.range =
       last === undefined
@@ -139,7 +166,24 @@ export class LedgerNode {
       throw new Error(
         'store is inconsistent: Merkle nodes do not match the last block (run `healthledger verify`)',
       );
+    this.committedHead = { ...this.head };
+    // Build the replay filter now, before any commit is in flight.
+    this.store.noteConsumed([]);
     this.metrics.setHeight(this.head.height);
+  }
+
+  /** Writes the genesis state into a new store (idempotent; checks the genesis of an existing one). */
+  static prepareStore(store: LedgerStore, genesis: Genesis): void {
+    const validated = validateGenesis(genesis);
+    const stored = store.getMeta('genesisHash');
+    if (stored !== undefined) {
+      if (stored !== validated.hash)
+        throw new Error('genesis file does not match the one this store was created with');
+      return;
+    }
+    const writes = genesisWrites(validated);
+    const root = nextStateRoot('0'.repeat(64), writes, nativeSha256);
+    store.initGenesis(canonicalize(validated.genesis), validated.hash, writes, root);
   }
 
   /** Opens the node on its store and starts consuming ordered batches. */
@@ -150,18 +194,6 @@ export class LedgerNode {
     return node;
   }
 
-  private initGenesisState(): void {
-    const stored = this.store.getMeta('genesisHash');
-    if (stored !== undefined) {
-      if (stored !== this.genesis.hash)
-        throw new Error('genesis file does not match the one this store was created with');
-      return;
-    }
-    const writes = genesisWrites(this.genesis);
-    const root = nextStateRoot('0'.repeat(64), writes, nativeSha256);
-    this.store.initGenesis(canonicalize(this.genesis.genesis), this.genesis.hash, writes, root);
-  }
-
   get nodeId(): string {
     return this.opts.nodeId;
   }
@@ -170,9 +202,9 @@ export class LedgerNode {
     return this.genesis.genesis.chainId;
   }
 
-  /** The last committed block's summary. */
+  /** The last durable block's summary. */
   chainHead(): ChainHead {
-    return { ...this.head };
+    return { ...this.committedHead };
   }
 
   /** Why writes are halted, or null. */
@@ -222,7 +254,7 @@ export class LedgerNode {
         reject('WRONG_CHAIN_ID', `this node serves chain ${this.chainId}`);
         continue;
       }
-      if (seen.has(d.txId) || this.pending.has(d.txId) || this.store.isTxConsumed(d.txId)) {
+      if (seen.has(d.txId) || this.pending.has(d.txId) || this.reader.isTxConsumed(d.txId)) {
         reject('DUPLICATE_TX');
         continue;
       }
@@ -374,8 +406,15 @@ export class LedgerNode {
     for (const w of list) w.reject(error);
   }
 
-  /** Applies one ordered batch as the block of the same height. Fail-stop on any error. */
+  /**
+   * Applies one ordered batch as the block of the same height: executes it now (against state
+   * including blocks still being written), hands the commit to the block writer, and returns, so
+   * the next batch can execute while this one becomes durable. Submitters are answered only when
+   * it is durable. At most {@link MAX_IN_FLIGHT} blocks wait for the writer. Fail-stop on error.
+   */
   private async applyBatch(batch: OrderedBatch): Promise<void> {
+    if (this.halted !== null) throw new Error(this.halted);
+    while (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0]!.durable;
     if (this.halted !== null) throw new Error(this.halted);
     const started = performance.now();
     try {
@@ -408,10 +447,17 @@ export class LedgerNode {
         for (let k = 0; k < toVerify.length; k++) valid[toVerify[k]!.index] = flags[k]!;
       }
       const outcome = executeBlock(this.reader, prepared, (i) => valid[i] === 1, this.registry);
-      const consumed = new Set(outcome.consumedTxIds);
-      const merkleNodes: { level: number; index: number; hash: Uint8Array }[] = [];
-      const txRows: { txId: string; raw: string; code: ValidationCode; consumed: boolean }[] = [];
-      for (let i = 0; i < prepared.txs.length; i++) {
+      const n = prepared.txs.length;
+      const spent = new Set(outcome.consumedTxIds);
+      const txIds = new Uint8Array(32 * n);
+      const consumed = new Uint8Array(n);
+      const raws: string[] = new Array<string>(n);
+      // A block of n leaves completes fewer than 2n + log2(size) perfect nodes.
+      const maxNodes = 2 * n + 64;
+      const nodeKeys = new Float64Array(maxNodes);
+      const nodeHashes = new Uint8Array(32 * maxNodes);
+      let nodes = 0;
+      for (let i = 0; i < n; i++) {
         const p = prepared.txs[i]!;
         const code = outcome.codes[i]!;
         const leaf = logLeafBytes({
@@ -422,11 +468,14 @@ export class LedgerNode {
           index: i,
           code,
         });
-        for (const n of this.range.append(leafHash(leaf, nativeSha256))) merkleNodes.push(n);
-        // Only the first accepted occurrence of an id is marked consumed (replays are recorded, not consumed).
-        const isConsumed = code !== 'DUPLICATE_TX' && consumed.has(p.txId);
-        if (isConsumed) consumed.delete(p.txId);
-        txRows.push({ txId: p.txId, raw: p.raw, code, consumed: isConsumed });
+        for (const node of this.range.append(leafHash(leaf, nativeSha256))) {
+          nodeKeys[nodes] = merkleNodeKey(node.level, node.index);
+          nodeHashes.set(node.hash, 32 * nodes++);
+        }
+        txIds.set(Buffer.from(p.txId, 'hex'), 32 * i);
+        raws[i] = p.raw;
+        // Only the first accepted occurrence of an id is marked spent (replays are recorded, not spent).
+        if (code !== 'DUPLICATE_TX' && spent.delete(p.txId)) consumed[i] = 1;
       }
       const header: BlockHeader = {
         v: 1,
@@ -434,7 +483,7 @@ export class LedgerNode {
         height: ctx.height,
         prevHash: this.head.hash,
         timestampMs: ctx.timestampMs,
-        txCount: batch.txs.length,
+        txCount: n,
         logSize: this.range.size,
         logRoot: toHex(this.range.root()),
         stateRoot: nextStateRoot(this.head.stateRoot, outcome.writes, nativeSha256),
@@ -456,18 +505,15 @@ export class LedgerNode {
         },
         this.opts.sign,
       );
-      this.store.commitBlock({
-        header,
-        headerJson,
-        hash,
-        signature,
-        txs: txRows,
-        writes: outcome.writes,
-        merkleNodes,
-        checkpoint,
-      });
-      this.memberCache.clear();
-      this.head = {
+      const acceptedIds = outcome.consumedTxIds;
+      this.store.noteConsumed(acceptedIds);
+      const block: InFlightBlock = {
+        height: header.height,
+        writes: new Map(outcome.writes),
+        consumed: new Set(acceptedIds),
+        durable: Promise.resolve(),
+      };
+      const head: ChainHead = {
         height: header.height,
         hash,
         stateRoot: header.stateRoot,
@@ -475,43 +521,88 @@ export class LedgerNode {
         logRoot: header.logRoot,
         timestampMs: header.timestampMs,
       };
-      this.metrics.blockCommitted(header.height, outcome.codes, performance.now() - started);
-      for (let i = 0; i < prepared.txs.length; i++) {
-        const txId = prepared.txs[i]!.txId;
-        this.pending.delete(txId);
-        this.verified.delete(txId);
-        this.decodedByRaw.delete(prepared.txs[i]!.raw);
-        const list = this.waiters.get(txId);
-        if (list) {
-          this.waiters.delete(txId);
-          const commitment: Commitment = {
-            txId,
-            height: header.height,
-            index: i,
-            seq: header.logSize - batch.txs.length + i,
-            code: outcome.codes[i]!,
-          };
-          for (const w of list) w.resolve(commitment);
-        }
-      }
-      if (this.listeners.size > 0) {
-        const block: Block = {
+      const codes = outcome.codes;
+      const txIdList = prepared.txs.map((p) => p.txId);
+      const committedBlock = (): Block => ({
+        header,
+        hash,
+        signature,
+        txs: prepared.txs.map((p) => p.decoded?.tx ?? (JSON.parse(p.raw) as SignedTx)),
+        codes,
+      });
+      block.durable = this.writer
+        .write({
           header,
+          headerJson,
           hash,
           signature,
-          txs: prepared.txs.map((p) => p.decoded?.tx ?? (JSON.parse(p.raw) as SignedTx)),
-          codes: outcome.codes,
-        };
-        for (const l of this.listeners) l(block);
-      }
+          txIds,
+          raws,
+          codes,
+          consumed,
+          writes: outcome.writes,
+          nodeKeys: nodeKeys.slice(0, nodes),
+          nodeHashes: nodeHashes.slice(0, 32 * nodes),
+          checkpoint,
+        })
+        .then(
+          () => this.onDurable(block, head, txIdList, codes, performance.now() - started, committedBlock),
+          (e: unknown) => this.halt(`block ${header.height} failed to commit: ${(e as Error).message}`),
+        );
+      this.inFlight.push(block);
+      this.head = head;
+      this.memberCache.clear();
     } catch (e) {
       // The in-memory Merkle frontier may be ahead of the store: stop writing; a restart rebuilds from disk.
-      this.halted = `block ${batch.seq} failed to apply: ${(e as Error).message}`;
-      this.log('node.halted', { reason: this.halted });
-      for (const txId of [...this.waiters.keys()])
-        this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', this.halted));
+      this.halt(`block ${batch.seq} failed to apply: ${(e as Error).message}`);
       throw e;
     }
+  }
+
+  /** A block is durable: publish it and answer its submitters. */
+  private onDurable(
+    block: InFlightBlock,
+    head: ChainHead,
+    txIds: readonly string[],
+    codes: readonly ValidationCode[],
+    applyMs: number,
+    committedBlock: () => Block,
+  ): void {
+    if (this.inFlight[0] !== block) throw new Error('blocks became durable out of order');
+    this.inFlight.shift();
+    this.committedHead = head;
+    this.metrics.blockCommitted(head.height, codes, applyMs);
+    const firstSeq = head.logSize - txIds.length;
+    for (let i = 0; i < txIds.length; i++) {
+      const txId = txIds[i]!;
+      this.pending.delete(txId);
+      this.verified.delete(txId);
+      const list = this.waiters.get(txId);
+      if (list) {
+        this.waiters.delete(txId);
+        const commitment: Commitment = {
+          txId,
+          height: head.height,
+          index: i,
+          seq: firstSeq + i,
+          code: codes[i]!,
+        };
+        for (const w of list) w.resolve(commitment);
+      }
+    }
+    if (this.listeners.size > 0) {
+      const b = committedBlock();
+      for (const l of this.listeners) l(b);
+    }
+  }
+
+  /** Stops accepting writes for good (until restart), failing everyone waiting. */
+  private halt(reason: string): void {
+    if (this.halted !== null) return;
+    this.halted = reason;
+    this.log('node.halted', { reason });
+    for (const txId of [...this.waiters.keys()])
+      this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', reason));
   }
 
   /** A stored block with its transactions, or undefined. */
@@ -531,7 +622,7 @@ export class LedgerNode {
   /** Block headers from `from` (inclusive), at most `limit`. */
   listBlocks(from: number, limit: number): { header: BlockHeader; hash: string; signature: string }[] {
     const out: { header: BlockHeader; hash: string; signature: string }[] = [];
-    for (let h = from; h <= this.head.height && out.length < limit; h++) {
+    for (let h = from; h <= this.committedHead.height && out.length < limit; h++) {
       const b = this.store.getBlock(h);
       if (b) out.push({ header: b.header, hash: b.hash, signature: b.signature });
     }
@@ -586,8 +677,9 @@ export class LedgerNode {
     fromSize: number,
     toSize: number,
   ): { from: SignedCheckpoint; to: SignedCheckpoint; proof: string[] } {
-    if (!(fromSize >= 1 && fromSize <= toSize && toSize <= this.head.logSize))
-      throw new HealthLedgerError('INVALID_RANGE', `need 1 ≤ from ≤ to ≤ ${this.head.logSize}`);
+    const size = this.committedHead.logSize;
+    if (!(fromSize >= 1 && fromSize <= toSize && toSize <= size))
+      throw new HealthLedgerError('INVALID_RANGE', `need 1 ≤ from ≤ to ≤ ${size}`);
     const from = this.store.checkpointBySize(fromSize);
     const to = this.store.checkpointBySize(toSize);
     if (from === undefined || to === undefined)
@@ -618,9 +710,11 @@ export class LedgerNode {
     if (this.stopped) return;
     this.stopped = true;
     await this.opts.orderer.stop();
+    await Promise.all(this.inFlight.map((b) => b.durable));
+    await this.writer.close();
     for (const txId of [...this.waiters.keys()])
       this.rejectWaiters(txId, new HealthLedgerError('NODE_UNAVAILABLE', 'node stopped before commit'));
     await this.opts.verifier.close();
-    this.log('node.stopped', { height: this.head.height });
+    this.log('node.stopped', { height: this.committedHead.height });
   }
 }

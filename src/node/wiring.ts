@@ -13,6 +13,7 @@ import { LedgerNode } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
 import { systemClock, type Clock, type Orderer } from './ordering/orderer.js';
 import { LedgerStore } from './store/ledger-store.js';
+import { WorkerBlockWriter, type BlockWriter } from './store/block-writer.js';
 
 export interface EmbeddedNodeOptions {
   storePath: string;
@@ -48,8 +49,13 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
       clock,
     });
   let node: LedgerNode;
+  let writer: BlockWriter | undefined;
   try {
+    // The node writes genesis state (first start) through its own connection before the writer opens.
+    LedgerNode.prepareStore(store, opts.genesis);
+    writer = await WorkerBlockWriter.open(opts.storePath);
     node = LedgerNode.start({
+      writer,
       store,
       genesis: opts.genesis,
       nodeId: opts.nodeId,
@@ -60,6 +66,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
       ...(opts.log ? { log: opts.log } : {}),
     });
   } catch (e) {
+    await writer?.close();
     await verifier.close();
     store.close();
     throw e;

@@ -8,10 +8,9 @@
  * transferred (no copy), and answered with one transferred flag array.
  * @module
  */
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { resolveWorkerEntry, type WorkerEntry } from '../worker-entry.js';
 
 /** One signature to check. Lengths are not pre-validated: wrong lengths simply yield 0. */
 export interface VerifyItem {
@@ -64,32 +63,10 @@ interface Slot {
   lastError: Error | undefined;
 }
 
-interface WorkerSpec {
-  /** A file URL, or (for the tsx fallback) bootstrap source run with `eval: true`. */
-  readonly entry: URL | string;
-  readonly eval: boolean;
-}
+type WorkerSpec = WorkerEntry;
 
-/**
- * Finds the worker entry point next to this module: the compiled `.js` in dist/, or, when this
- * module itself runs from source under tsx (`node --import tsx`), the `.ts` file loaded through
- * tsx's `tsImport` API from a tiny eval'd bootstrap. (Passing `execArgv: ['--import', 'tsx']`
- * is not enough on Node 20: loader hooks registered by `--import` inside a worker do not apply
- * to the worker's own entry module, which then fails with "Unknown file extension .ts".)
- */
 function resolveWorker(): WorkerSpec {
-  const js = new URL('./verify-pool.worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return { entry: js, eval: false };
-  const ts = new URL('./verify-pool.worker.ts', import.meta.url);
-  if (!existsSync(fileURLToPath(ts))) {
-    throw new Error(`VerifyPool: worker entry not found (${fileURLToPath(js)} or .ts beside it)`);
-  }
-  // Resolved here (absolute), so the worker finds tsx whatever the current directory is.
-  const api = import.meta.resolve('tsx/esm/api');
-  const bootstrap =
-    `import(${JSON.stringify(api)})` +
-    `.then((tsx) => tsx.tsImport(${JSON.stringify(ts.href)}, ${JSON.stringify(import.meta.url)}))`;
-  return { entry: bootstrap, eval: true };
+  return resolveWorkerEntry(import.meta.url, 'verify-pool.worker');
 }
 
 /**

@@ -11,7 +11,7 @@ import type { BlockHeader, Checkpoint, SignedCheckpoint, StateWrite } from '../.
 import type { Genesis } from '../../protocol/genesis.js';
 import type { PerfectNodeReader } from '../../protocol/merkle/index.js';
 import type { ValidationCode } from '../../protocol/validation.js';
-import { TxIdFilter } from './txid-filter.js';
+import { ScalableTxIdFilter } from './txid-filter.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -37,22 +37,36 @@ export interface StoredTx {
   consumed: boolean;
 }
 
-/** Everything one block commits, written atomically by {@link LedgerStore.commitBlock}. */
+/**
+ * Everything one block commits, written atomically by {@link LedgerStore.commitBlock}. Packed
+ * into a few arrays (not an object per row) so it is cheap to build and to transfer to the
+ * store-writer thread.
+ */
 export interface BlockCommit {
   header: BlockHeader;
   headerJson: string;
   hash: string;
   signature: string;
-  txs: { txId: string; raw: string; code: ValidationCode; consumed: boolean }[];
-  writes: readonly StateWrite[];
-  merkleNodes: readonly { level: number; index: number; hash: Uint8Array }[];
+  /** Transaction ids, 32 bytes each, in block order. */
+  txIds: Uint8Array;
+  /** Canonical transaction text, in block order. */
+  raws: string[];
+  codes: ValidationCode[];
+  /** 1 where the transaction's id was accepted (spent) by this block. */
+  consumed: Uint8Array;
+  writes: StateWrite[];
+  /** Keys ({@link merkleNodeKey}) of the perfect Merkle nodes the block completed. */
+  nodeKeys: Float64Array;
+  /** Their hashes, 32 bytes each. */
+  nodeHashes: Uint8Array;
   checkpoint: SignedCheckpoint;
 }
 
 /** Merkle node ids pack (level, index) into one integer key: index·64 + level. */
-function nodeId(level: number, index: number): number {
+export function merkleNodeKey(level: number, index: number): number {
   return index * 64 + level;
 }
+const nodeId = merkleNodeKey;
 
 /** Opens a database with the durability settings this project requires. */
 export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
@@ -67,7 +81,7 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
 /** The node's persistent ledger. One instance per database; not shared across threads. */
 export class LedgerStore implements PerfectNodeReader {
   /** Accepted tx ids, so most replay checks skip SQLite; built lazily from the index. */
-  private filter: TxIdFilter | null = null;
+  private filter: ScalableTxIdFilter | null = null;
   private readonly st: {
     getState: Statement<[string], { value: string }>;
     putState: Statement<[string, string]>;
@@ -201,12 +215,13 @@ export class LedgerStore implements PerfectNodeReader {
     return this.st.consumed.get(Buffer.from(txId, 'hex')) !== undefined;
   }
 
-  private consumedFilter(): TxIdFilter {
-    if (this.filter === null || this.filter.needsGrowth) {
+  /** The filter, built from the index on first use (call before commits are in flight). */
+  private consumedFilter(): ScalableTxIdFilter {
+    if (this.filter === null) {
       const count = (
         this.db.prepare('SELECT count(*) AS n FROM txs WHERE consumed = 1').get() as { n: number }
       ).n;
-      const f = new TxIdFilter(Math.max(count * 2, 1 << 16));
+      const f = new ScalableTxIdFilter(Math.max(count * 2, 1 << 16));
       const ids = this.db
         .prepare('SELECT tx_id FROM txs WHERE consumed = 1')
         .raw()
@@ -217,6 +232,15 @@ export class LedgerStore implements PerfectNodeReader {
     return this.filter;
   }
 
+  /**
+   * Records ids accepted by a block about to be committed (possibly by another connection): the
+   * filter must never miss an id, so it learns them before the commit is durable.
+   */
+  noteConsumed(txIds: Iterable<string>): void {
+    const f = this.consumedFilter();
+    for (const id of txIds) f.add(id);
+  }
+
   /** Perfect Merkle subtree hash (PerfectNodeReader). Throws if absent: the log is corrupt. */
   node(level: number, index: number): Uint8Array {
     const row = this.st.getNode.get(nodeId(level, index));
@@ -224,29 +248,32 @@ export class LedgerStore implements PerfectNodeReader {
     return row.hash;
   }
 
-  /** Commits one block atomically. */
+  /** Commits one block atomically (one SQLite transaction, fsync'd: synchronous=FULL). */
   commitBlock(c: BlockCommit): void {
     const st = this.st;
     this.db.transaction(() => {
-      const firstSeq = c.header.logSize - c.txs.length;
+      const n = c.raws.length;
+      const firstSeq = c.header.logSize - n;
       st.insertBlock.run(c.header.height, c.hash, c.headerJson, c.signature, firstSeq);
-      for (let i = 0; i < c.txs.length; i++) {
-        const t = c.txs[i]!;
+      const ids = Buffer.from(c.txIds.buffer, c.txIds.byteOffset, c.txIds.byteLength);
+      for (let i = 0; i < n; i++)
         st.insertTx.run(
           firstSeq + i,
           c.header.height,
           i,
-          Buffer.from(t.txId, 'hex'),
-          t.raw,
-          t.code,
-          t.consumed ? 1 : 0,
+          ids.subarray(32 * i, 32 * i + 32),
+          c.raws[i]!,
+          c.codes[i]!,
+          c.consumed[i]!,
         );
-      }
-      // Before the commit: a crash between the two only leaves extra "maybe" bits, never a miss.
-      const filter = this.consumedFilter();
-      for (const t of c.txs) if (t.consumed) filter.add(t.txId);
+      // Only a filter this connection already built needs the ids ("maybe" bits before the commit is harmless).
+      if (this.filter !== null)
+        for (let i = 0; i < n; i++)
+          if (c.consumed[i] === 1) this.filter.add(toHex(c.txIds.subarray(32 * i, 32 * i + 32)));
       this.applyWrites(c.writes);
-      for (const n of c.merkleNodes) st.insertNode.run(nodeId(n.level, n.index), Buffer.from(n.hash));
+      const hashes = Buffer.from(c.nodeHashes.buffer, c.nodeHashes.byteOffset, c.nodeHashes.byteLength);
+      for (let k = 0; k < c.nodeKeys.length; k++)
+        st.insertNode.run(c.nodeKeys[k]!, hashes.subarray(32 * k, 32 * k + 32));
       st.insertCheckpoint.run(
         c.checkpoint.checkpoint.height,
         c.checkpoint.checkpoint.logSize,

@@ -53,3 +53,35 @@ export class TxIdFilter {
     return true;
   }
 }
+
+/**
+ * A scalable Bloom filter (Almeida et al., 2007): when the newest filter fills up, a larger one
+ * is appended instead of rebuilding from disk — a rebuild would miss ids whose blocks are still
+ * being committed. An id is possibly present if any member filter says so.
+ */
+export class ScalableTxIdFilter {
+  private readonly filters: TxIdFilter[];
+
+  constructor(expected: number) {
+    this.filters = [new TxIdFilter(expected)];
+  }
+
+  add(txIdHex: string): void {
+    let last = this.filters[this.filters.length - 1]!;
+    if (last.needsGrowth) {
+      last = new TxIdFilter(last.entries * 2);
+      this.filters.push(last);
+    }
+    last.add(txIdHex);
+  }
+
+  mightContain(txIdHex: string): boolean {
+    for (const f of this.filters) if (f.mightContain(txIdHex)) return true;
+    return false;
+  }
+
+  /** Member filters (for tests and metrics). */
+  get generations(): number {
+    return this.filters.length;
+  }
+}
