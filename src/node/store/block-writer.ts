@@ -8,7 +8,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { resolveWorkerEntry } from '../worker-entry.js';
-import { LedgerStore, type BlockCommit } from './ledger-store.js';
+import type { LedgerStore } from './ledger-store.js';
+import { type BlockCommit } from './ledger-store.js';
 
 export interface BlockWriter {
   /** Resolves once the block is durable; rejects (and every later write) if it failed. */
