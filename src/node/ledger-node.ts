@@ -432,6 +432,7 @@ export class LedgerNode {
         ctx,
         (raw, max) => this.decodedByRaw.get(raw) ?? decodeRawTx(raw, max),
       );
+      for (const p of prepared.txs) this.decodedByRaw.delete(p.raw);
       // Signatures this node already verified under the same key need no second check.
       const valid = new Uint8Array(batch.txs.length);
       const toVerify: typeof prepared.jobs = [];

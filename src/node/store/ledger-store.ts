@@ -75,6 +75,9 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
   // FULL: fsync the WAL at every commit, so an acknowledged block survives power loss.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Reads on the hot path (state, replay index) hit a table that outgrows the 2 MB default cache.
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
   return db;
 }
 
