@@ -6,12 +6,25 @@
 import type { Contract } from './contract.js';
 import { enrollMember, revokeMember } from './membership.js';
 import { putAnchor } from './anchor.js';
+import { grantConsent, revokeConsent, setBreakGlassExclusions, setEncryptionKey, setProxies } from './health/consent.js';
+import { completeErasure, registerRecord, requestErasure } from './health/records.js';
+import { breakGlass, requestAccess } from './health/access.js';
 
 /** Every built-in contract. */
 export const BUILTIN_CONTRACTS: readonly Contract<never>[] = [
   enrollMember as Contract<never>,
   revokeMember as Contract<never>,
   putAnchor as Contract<never>,
+  setEncryptionKey as Contract<never>,
+  grantConsent as Contract<never>,
+  revokeConsent as Contract<never>,
+  setProxies as Contract<never>,
+  setBreakGlassExclusions as Contract<never>,
+  registerRecord as Contract<never>,
+  requestAccess as Contract<never>,
+  breakGlass as Contract<never>,
+  requestErasure as Contract<never>,
+  completeErasure as Contract<never>,
 ];
 
 /** Contracts by type. */

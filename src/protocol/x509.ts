@@ -61,6 +61,8 @@ export const ROLES = [
   'dispenser',
   'sponsor',
   'regulator',
+  // An organization's records service (custodian gatekeeper): registers records, releases them.
+  'custodian',
 ] as const;
 
 /** One of {@link ROLES}. */
