@@ -4,6 +4,8 @@ import { ContractCodes, EnvelopeCodes } from '../protocol/validation.js';
 import { CertificateErrorCodes } from '../protocol/x509.js';
 import { MerkleErrorCodes } from '../protocol/merkle/index.js';
 import { ProofErrorCodes } from '../protocol/receipt.js';
+import { EnvelopeErrorCodes } from '../protocol/envelope.js';
+import { BlobStoreErrorCodes } from '../node/records/blob-store.js';
 
 export const errorTables: {
   title: string;
@@ -15,4 +17,6 @@ export const errorTables: {
   { title: 'Certificate errors', codes: CertificateErrorCodes },
   { title: 'Merkle proof errors', codes: MerkleErrorCodes },
   { title: 'Receipt and proof verification errors (SDK)', codes: ProofErrorCodes },
+  { title: 'Record envelope errors (encryption)', codes: EnvelopeErrorCodes },
+  { title: 'Encrypted blob store errors', codes: BlobStoreErrorCodes },
 ];

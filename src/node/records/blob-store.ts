@@ -154,7 +154,9 @@ async function syncDir(dir: string): Promise<void> {
     fh = await open(dir, 'r');
     await fh.sync();
   } catch (e) {
-    if (process.platform !== 'win32') throw e;
+    // Windows cannot open directories; some network file systems refuse directory fsync.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (process.platform !== 'win32' && code !== 'EINVAL' && code !== 'ENOTSUP') throw e;
   } finally {
     await fh?.close();
   }
