@@ -10,8 +10,11 @@ import { Ajv } from 'ajv';
 import { ApiErrorCodes, HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
 import { MAX_BATCH, Routes, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
 import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
+import type { RecordService } from '../node/records/record-service.js';
 
 export interface AppOptions {
+  /** The custodian's records service; the record routes exist only with it. */
+  records?: RecordService;
   /** Largest request body accepted (bytes). */
   bodyLimit?: number;
   /** Default and maximum wait for `wait=true` submissions. */
@@ -166,6 +169,12 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
     if (m === undefined) throw new HealthLedgerError('NOT_FOUND', 'no such member');
     return m;
   });
+
+  const records = opts.records;
+  if (records) {
+    route(Routes.writeRecord, async (req, reply) => reply.status(201).send(await records.write(req.body)));
+    route(Routes.releaseRecords, (req) => records.release(req.body));
+  }
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
 

@@ -3,26 +3,21 @@
  * with its own CA and admin identity, and this node's key. The first organization runs the node.
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { toBase64Url } from '../protocol/bytes.js';
-import { generateKeyPair, publicKeyOf } from '../protocol/ed25519.js';
+import { generateKeyPair } from '../protocol/ed25519.js';
 import {
   DEFAULT_POLICIES,
   validateGenesis,
   type Genesis,
   type GenesisPolicies,
 } from '../protocol/genesis.js';
-import { createCaCertificate, fromPem, issueMemberCertificate, toPem, type Role } from '../protocol/x509.js';
-import {
-  homePaths,
-  readKey,
-  writeJson,
-  writeKey,
-  writeSecret,
-  type IdentityFile,
-  type NodeConfig,
-} from '../node/home.js';
+import { createCaCertificate, toPem } from '../protocol/x509.js';
+import { homePaths, writeJson, writeKey, writeSecret, type NodeConfig } from '../node/home.js';
+import { createIdentity } from '../node/identities.js';
+
+export { createIdentity };
 
 const YEAR_MS = 365 * 24 * 3600_000;
 
@@ -110,51 +105,4 @@ export function initHome(dir: string, opts: InitOptions): InitResult {
   const config: NodeConfig = { nodeId, orgId: orgs[0]!.id, host: opts.host, port: opts.port };
   writeJson(p.nodeConfig, config);
   return { dir, chainId: opts.chainId, genesisHash: validated.hash, nodeId, admins };
-}
-
-/**
- * Creates a member key pair and a certificate issued by the organization's CA (whose key is in
- * this home), and saves the identity file. Enrollment on the ledger is a separate transaction.
- */
-export function createIdentity(
-  dir: string,
-  opts: {
-    orgId: string;
-    memberId: string;
-    role: Role;
-    attributes: Record<string, string>;
-    nowMs: number;
-    validityMs?: number;
-  },
-): IdentityFile {
-  const p = homePaths(dir);
-  const caKey = readKey(p.caKey(opts.orgId));
-  const caCert = fromPem(readFileText(p.caCert(opts.orgId)));
-  const key = generateKeyPair();
-  const nowS = Math.floor(opts.nowMs / 1000) * 1000;
-  const der = issueMemberCertificate({
-    orgId: opts.orgId,
-    caPrivateKey: caKey,
-    caCertificate: caCert,
-    memberId: opts.memberId,
-    role: opts.role,
-    attributes: opts.attributes,
-    publicKey: publicKeyOf(key.privateKey),
-    serial: randomBytes(16),
-    notBeforeMs: nowS - 5 * 60_000,
-    notAfterMs: nowS + (opts.validityMs ?? YEAR_MS),
-  });
-  const file: IdentityFile = {
-    memberId: `${opts.orgId}/${opts.memberId}`,
-    privateKey: toBase64Url(key.privateKey),
-    certificate: toPem(der),
-  };
-  const path = p.identity(file.memberId);
-  if (existsSync(path)) throw new Error(`identity ${file.memberId} already exists at ${path}`);
-  writeSecret(path, JSON.stringify(file, null, 2) + '\n');
-  return file;
-}
-
-function readFileText(path: string): string {
-  return readFileSync(path, 'utf8');
 }

@@ -6,9 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../api/server.js';
 import { homePaths, loadHome } from '../node/home.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
+import { systemClock } from '../node/ordering/orderer.js';
+import { RecordService } from '../node/records/record-service.js';
+import { ensureCustodian } from '../node/records/custodian.js';
+import { join } from 'node:path';
 
 export interface Served {
   running: RunningNode;
+  records: RecordService;
   app: FastifyInstance;
   url: string;
   close(): Promise<void>;
@@ -33,24 +38,52 @@ export async function serveHome(
     log,
     ...(config.verifyThreads !== undefined ? { verifyThreads: config.verifyThreads } : {}),
   });
-  const app = await buildApp(running.node);
+  let records: RecordService;
+  try {
+    const custodian = await ensureCustodian(dir, config.orgId, running.node, systemClock);
+    records = new RecordService(
+      join(homePaths(dir).data, 'records.sqlite'),
+      running.node,
+      custodian,
+      systemClock,
+      log,
+    );
+  } catch (e) {
+    await running.close();
+    throw e;
+  }
+  // A committed erasure request is carried out here at once: keys destroyed, then the tombstone.
+  running.node.onBlock((block) => {
+    block.txs.forEach((t, i) => {
+      if (t.body.type === 'erasure.request' && block.codes[i] === 'VALID') {
+        const patient = (t.body.payload as { patient: string }).patient;
+        records
+          .erase(patient)
+          .catch((e: unknown) => log('records.erase.failed', { patient, error: (e as Error).message }));
+      }
+    });
+  });
+  const app = await buildApp(running.node, { records });
   const host = overrides.host ?? config.host;
   const port = overrides.port ?? config.port;
   let address: string;
   try {
     address = await app.listen({ host, port });
   } catch (e) {
+    records.close();
     await running.close();
     throw e;
   }
   log('api.listening', { url: address });
   return {
     running,
+    records,
     app,
     url: address,
     async close() {
       await app.close();
       await running.close();
+      records.close();
     },
   };
 }

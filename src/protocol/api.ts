@@ -134,6 +134,22 @@ export const Routes = {
     summary: 'The genesis document and its hash (pin the hash out of band).',
     tags: ['membership'],
   },
+  writeRecord: {
+    method: 'POST',
+    url: '/v1/records',
+    summary:
+      'Store a FHIR R4 resource for a patient (signed record.write request from a practitioner of this custodian): validated, encrypted, registered on the ledger.',
+    tags: ['records'],
+    body: SignedTxSchema,
+  },
+  releaseRecords: {
+    method: 'POST',
+    url: '/v1/records/release',
+    summary:
+      "Release the records a committed access grant covers (signed record.release request from its requester), re-wrapped to the requester's key.",
+    tags: ['records'],
+    body: SignedTxSchema,
+  },
   health: {
     method: 'GET',
     url: '/health',

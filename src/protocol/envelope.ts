@@ -470,3 +470,12 @@ export function forgetRecipient(sealed: SealedRecord, id: string): SealedRecord 
   const env = parseSealedRecord(sealed);
   return { ...env, keys: env.keys.filter((k) => k.recipient !== id) };
 }
+
+/**
+ * The additional authenticated data binding a record envelope to its record id, version and
+ * patient, so a ciphertext cannot be passed off as another record's.
+ * @example openRecord(sealed, me, sk, recordAad('rec-1', 2, 'st-mary/p-7f3a'))
+ */
+export function recordAad(id: string, version: number, patient: string): Uint8Array {
+  return new TextEncoder().encode(`healthledger/v1/record|${id}|${version}|${patient}`);
+}

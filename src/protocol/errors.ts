@@ -57,6 +57,26 @@ export const ApiErrorCodes = {
     message: 'The node is starting, stopping or has halted writes; retry later.',
   },
   OVERLOADED: { status: 503, message: 'The node has too many pending transactions; retry later.' },
+  INVALID_FHIR: {
+    status: 400,
+    message: 'The resource is not valid FHIR R4; details.outcome is an OperationOutcome naming the problem.',
+  },
+  UNKNOWN_PATIENT: { status: 404, message: 'No enrolled patient with this id.' },
+  ENCRYPTION_KEY_MISSING: {
+    status: 409,
+    message: 'The recipient has not published an encryption key (member.set-encryption-key).',
+  },
+  ACCESS_NOT_GRANTED: {
+    status: 403,
+    message:
+      'No committed access grant for this requester under that transaction id (it was denied, or is not theirs).',
+  },
+  ACCESS_EXPIRED: { status: 403, message: 'The access grant has expired; request access again.' },
+  PATIENT_ERASED: { status: 410, message: "The patient's records were erased (crypto-shredded)." },
+  ERASURE_NOT_REQUESTED: {
+    status: 409,
+    message: 'Erasure can run only after the patient requested it on the ledger.',
+  },
   INTERNAL: {
     status: 500,
     message: 'An unexpected server fault (a bug): reported, never caused by client input.',

@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../api/server.js';
 import { createIdentity, initHome } from '../cli/home-init.js';
-import { homePaths, loadHome, readIdentity } from '../node/home.js';
-import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
+import { homePaths, loadHome, readIdentity, writeJson } from '../node/home.js';
+import type { RunningNode } from '../node/wiring.js';
+import type { RecordService } from '../node/records/record-service.js';
+import { serveHome, type Served } from '../cli/serve.js';
 import type { GenesisPolicies } from '../protocol/genesis.js';
 import type { Role } from '../protocol/x509.js';
 import { HealthLedgerClient, identityFromFile, type Identity } from '../sdk/client.js';
@@ -18,6 +19,7 @@ export interface TestNetwork {
   dir: string;
   running: RunningNode;
   app: FastifyInstance;
+  records: RecordService;
   url: string;
   client: HealthLedgerClient;
   /** Identity by member id, e.g. `st-mary/admin`. */
@@ -44,35 +46,29 @@ export async function startTestNetwork(
     nowMs: Date.now(),
     policies: { blockTimeoutMs: 5, ...opts.policies },
   });
-  const { genesis, config, nodeKey } = loadHome(dir);
-  let running!: RunningNode;
-  let app!: FastifyInstance;
-  let url = '';
+  const { genesis, config } = loadHome(dir);
+  writeJson(homePaths(dir).nodeConfig, { ...config, verifyThreads: opts.verifyThreads ?? 1 });
+  let served!: Served;
   const start = async (): Promise<void> => {
-    running = await startEmbeddedNode({
-      storePath: homePaths(dir).store,
-      genesis,
-      nodeId: config.nodeId,
-      nodeKey,
-      verifyThreads: opts.verifyThreads ?? 1,
-    });
-    app = await buildApp(running.node);
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    served = await serveHome(dir, { port: 0, log: () => {} });
   };
   await start();
   const net: TestNetwork = {
     dir,
     get running() {
-      return running;
+      return served.running;
     },
     get app() {
-      return app;
+      return served.app;
     },
     get url() {
-      return url;
+      return served.url;
+    },
+    get records() {
+      return served.records;
     },
     get client() {
-      return new HealthLedgerClient({ baseUrl: url, genesis });
+      return new HealthLedgerClient({ baseUrl: served.url, genesis });
     },
     id: (memberId) => identityFromFile(readIdentity(dir, memberId)),
     async enroll(org, memberId, role, attributes = {}) {
@@ -84,8 +80,7 @@ export async function startTestNetwork(
       return net.id(file.memberId);
     },
     async stop() {
-      await app.close();
-      await running.close();
+      await served.close();
     },
     async restart() {
       await start();

@@ -1,0 +1,309 @@
+/**
+ * The custodian's records service: the only path to health data at an organization
+ * (in the manner of Medplum's identity-bound repository). Every call is attributable: writes
+ * and releases arrive as signed requests, and each outcome — success or refusal — is logged
+ * without health data.
+ *
+ * - **Write**: validate FHIR R4 (OperationOutcome on failure), classify (categories, sensitive
+ *   labels, emergency summary), encrypt (AES-256-GCM, fresh data key; the key wrapped with
+ *   HPKE for the patient and for this custodian), store, and register on the ledger: metadata
+ *   plus an HMAC-SHA-256 commitment under the patient's secret — never a plain hash of the data.
+ *   Amendments append a version.
+ * - **Release** (the gatekeeper): only against a committed `access.request`/`access.break-glass`
+ *   grant for this requester, unexpired, patient not erased; the records in the grant's scope
+ *   are re-wrapped to the requester's published X25519 key — plaintext never leaves.
+ * - **Erase**: destroy wrapped keys (ciphertexts become unrecoverable), rows and the patient's
+ *   commitment secret, then commit the tombstone (`erasure.complete`).
+ * @module
+ */
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Database as Db } from 'better-sqlite3';
+import { fromBase64Url, utf8 } from '../../protocol/bytes.js';
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { canonicalize } from '../../protocol/jcs.js';
+import { createTxBody, signTx, type SignedTx } from '../../protocol/tx.js';
+import {
+  parseSealedRecord,
+  rewrapFor,
+  sealRecord,
+  type EncryptionKeyPair,
+  type SealedRecord,
+} from '../../protocol/envelope.js';
+import { classify, validateFhir } from '../../fhir/index.js';
+import {
+  HealthKeys,
+  RECORD_ID_PATTERN,
+  readJson,
+  readPatient,
+  type AccessGrant,
+  type RecordEntry,
+} from '../../contracts/health/model.js';
+import { inScope } from '../../contracts/health/access.js';
+import type { Resource } from '@medplum/fhirtypes';
+import { openDatabase } from '../store/ledger-store.js';
+import type { LedgerNode } from '../ledger-node.js';
+import type { Clock } from '../ordering/orderer.js';
+import { verifySignedRequest } from './signed-request.js';
+
+/** The custodian service identity of this organization. */
+export interface CustodianIdentity {
+  /** e.g. `st-mary/records` (role custodian). */
+  memberId: string;
+  /** Ed25519 seed signing `record.register` and `erasure.complete`. */
+  signingKey: Uint8Array;
+  /** X25519 key pair every stored record is also wrapped to. */
+  encryption: EncryptionKeyPair;
+}
+
+/** A released record: metadata and the envelope, openable only by the requester. */
+export interface ReleasedRecord {
+  id: string;
+  version: number;
+  resourceType: string;
+  sealed: SealedRecord;
+}
+
+export class RecordService {
+  private readonly db: Db;
+
+  constructor(
+    dbPath: string,
+    private readonly node: LedgerNode,
+    private readonly custodian: CustodianIdentity,
+    private readonly clock: Clock,
+    private readonly log: (event: string, fields: Record<string, unknown>) => void = () => {},
+  ) {
+    this.db = openDatabase(dbPath);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS records (
+        id TEXT NOT NULL, version INTEGER NOT NULL, patient TEXT NOT NULL, resource_type TEXT NOT NULL,
+        envelope TEXT NOT NULL, author TEXT NOT NULL, request_id TEXT NOT NULL, PRIMARY KEY (id, version)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS records_by_patient ON records (patient);
+      CREATE TABLE IF NOT EXISTS patient_secrets (patient TEXT PRIMARY KEY, secret BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS seen_requests (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
+    `);
+  }
+
+  get org(): string {
+    return this.custodian.memberId.split('/')[0]!;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private requestContext() {
+    const policies = this.node.genesis.genesis.policies;
+    return {
+      chainId: this.node.chainId,
+      getState: (k: string) => this.node.getState(k),
+      nowMs: this.clock.now(),
+      windowMs: policies.timestampWindowMs,
+      maxBytes: 4 * 1024 * 1024 + 4096,
+      rememberRequest: (id: string, at: number) =>
+        this.db.prepare('INSERT OR IGNORE INTO seen_requests (id, at_ms) VALUES (?, ?)').run(id, at)
+          .changes === 1,
+    };
+  }
+
+  private secretFor(patient: string): Buffer {
+    const row = this.db.prepare('SELECT secret FROM patient_secrets WHERE patient = ?').get(patient) as
+      { secret: Buffer } | undefined;
+    if (row) return row.secret;
+    const secret = randomBytes(32);
+    this.db.prepare('INSERT INTO patient_secrets (patient, secret) VALUES (?, ?)').run(patient, secret);
+    return secret;
+  }
+
+  private encryptionKeyOf(memberId: string): Uint8Array | undefined {
+    const k = readJson<string>((key) => this.node.getState(key), HealthKeys.encryptionKey(memberId));
+    return k === undefined ? undefined : fromBase64Url(k);
+  }
+
+  private async submitAsCustodian(
+    type: string,
+    payload: Record<string, unknown>,
+  ): Promise<{ txId: string; code: string }> {
+    const tx: SignedTx = signTx(
+      createTxBody({
+        chainId: this.node.chainId,
+        type,
+        payload: payload as never,
+        signer: this.custodian.memberId,
+        nowMs: this.clock.now(),
+      }),
+      this.custodian.signingKey,
+    );
+    const [r] = await this.node.submit([tx], { wait: true, timeoutMs: 30_000 });
+    if (r?.status === 'committed') return { txId: r.txId, code: r.commitment.code };
+    if (r?.status === 'rejected') throw r.error;
+    throw new HealthLedgerError('INTERNAL', 'custodian transaction not committed');
+  }
+
+  /**
+   * A signed `record.write` request: `{ patient, resource, recordId? }` from a practitioner of
+   * this organization. Creates the record (or its next version when `recordId` names one).
+   */
+  async write(request: unknown): Promise<{ recordId: string; version: number; txId: string }> {
+    const { decoded, signer, payload } = verifySignedRequest(request, 'record.write', this.requestContext());
+    const fail = (e: HealthLedgerError): never => {
+      this.log('records.write.refused', { requester: signer.id, code: e.code });
+      throw e;
+    };
+    if (signer.org !== this.org || (signer.role !== 'practitioner' && signer.role !== 'custodian'))
+      fail(new HealthLedgerError('UNAUTHORIZED_ROLE', `only practitioners of ${this.org} write its records`));
+    const patient = payload['patient'];
+    if (typeof patient !== 'string' || readPatient((k) => this.node.getState(k), patient) === undefined)
+      fail(new HealthLedgerError('UNKNOWN_PATIENT'));
+    const p = patient as string;
+    if (this.node.getState(HealthKeys.erasure(p)) !== undefined)
+      fail(new HealthLedgerError('PATIENT_ERASED'));
+    const v = validateFhir(payload['resource']);
+    if (!v.ok)
+      fail(
+        new HealthLedgerError('INVALID_FHIR', 'the resource is not valid FHIR R4', { outcome: v.outcome }),
+      );
+    const resource = (v as { resource: Resource }).resource;
+    let recordId = payload['recordId'];
+    let version = 1;
+    if (recordId !== undefined) {
+      if (typeof recordId !== 'string' || !RECORD_ID_PATTERN.test(recordId))
+        fail(new HealthLedgerError('INVALID_PAYLOAD', 'recordId'));
+      const existing = readJson<RecordEntry>(
+        (k) => this.node.getState(k),
+        HealthKeys.record(recordId as string),
+      );
+      if (existing === undefined || existing.custodian !== this.org || existing.patient !== p)
+        fail(new HealthLedgerError('NOT_FOUND', 'no such record here'));
+      version = existing!.version + 1;
+    } else recordId = randomUUID();
+    const patientKey = this.encryptionKeyOf(p);
+    if (patientKey === undefined)
+      fail(
+        new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'the patient has not published an encryption key'),
+      );
+    const c = classify(resource);
+    const id = recordId as string;
+    const text = canonicalize(resource);
+    const sealed = await sealRecord(
+      utf8(text),
+      [
+        { id: p, publicKey: patientKey! },
+        { id: this.custodian.memberId, publicKey: this.custodian.encryption.publicKey },
+      ],
+      recordAad(id, version, p),
+    );
+    const commitment = createHmac('sha256', this.secretFor(p)).update(text).digest('hex');
+    this.db
+      .prepare(
+        'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(id, version, p, resource.resourceType, JSON.stringify(sealed), signer.id, decoded.txId);
+    const r = await this.submitAsCustodian('record.register', {
+      id,
+      patient: p,
+      resourceType: resource.resourceType,
+      categories: c.categories,
+      sensitive: c.sensitive,
+      emergency: c.emergency,
+      version,
+      commitment,
+      author: signer.id,
+    });
+    if (r.code !== 'VALID') {
+      this.db.prepare('DELETE FROM records WHERE id = ? AND version = ?').run(id, version);
+      fail(
+        new HealthLedgerError('INVALID_PAYLOAD', `the ledger refused the registration: ${r.code}`, {
+          code: r.code,
+        }),
+      );
+    }
+    this.log('records.write', { author: signer.id, recordId: id, version, txId: r.txId });
+    return { recordId: id, version, txId: r.txId };
+  }
+
+  /**
+   * The gatekeeper: a signed `record.release` request `{ accessTxId }` from the requester named
+   * in a committed grant. Returns the in-scope records re-wrapped to the requester's key.
+   */
+  async release(request: unknown): Promise<{ grant: AccessGrant; records: ReleasedRecord[] }> {
+    const { signer, payload } = verifySignedRequest(request, 'record.release', this.requestContext());
+    const get = (k: string) => this.node.getState(k);
+    const refuse = (e: HealthLedgerError): never => {
+      this.log('records.release.refused', { requester: signer.id, code: e.code });
+      throw e;
+    };
+    const accessTxId = payload['accessTxId'];
+    if (typeof accessTxId !== 'string' || !/^[0-9a-f]{64}$/.test(accessTxId))
+      refuse(new HealthLedgerError('INVALID_PAYLOAD', 'accessTxId'));
+    const grant = readJson<AccessGrant>(get, HealthKeys.access(accessTxId as string));
+    // No committed grant (a denial, or nothing at all): nothing is released.
+    if (grant === undefined || grant.requester !== signer.id)
+      refuse(new HealthLedgerError('ACCESS_NOT_GRANTED'));
+    const g = grant!;
+    if (this.clock.now() > g.expiresAtMs) refuse(new HealthLedgerError('ACCESS_EXPIRED'));
+    if (get(HealthKeys.erasure(g.patient)) !== undefined) refuse(new HealthLedgerError('PATIENT_ERASED'));
+    const requesterKey = this.encryptionKeyOf(signer.id);
+    if (requesterKey === undefined)
+      refuse(new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'publish an encryption key first'));
+    const rows = this.db
+      .prepare(
+        'SELECT id, version, resource_type, envelope FROM records r WHERE patient = ? AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id',
+      )
+      .all(g.patient) as { id: string; version: number; resource_type: string; envelope: string }[];
+    const out: ReleasedRecord[] = [];
+    for (const row of rows) {
+      const entry = readJson<RecordEntry>(get, HealthKeys.record(row.id));
+      if (entry === undefined || entry.version !== row.version || !inScope(g, entry)) continue;
+      const aad = recordAad(row.id, row.version, g.patient);
+      const sealed = await rewrapFor(
+        parseSealedRecord(JSON.parse(row.envelope)),
+        this.custodian.memberId,
+        this.custodian.encryption.privateKey,
+        { id: signer.id, publicKey: requesterKey! },
+        aad,
+      );
+      // Only the requester's wrapped key leaves: not the patient's, not the custodian's.
+      out.push({
+        id: row.id,
+        version: row.version,
+        resourceType: row.resource_type,
+        sealed: { ...sealed, keys: sealed.keys.filter((k) => k.recipient === signer.id) },
+      });
+    }
+    this.log('records.release', { requester: signer.id, accessTxId, records: out.length });
+    return { grant: g, records: out };
+  }
+
+  /**
+   * Crypto-shredding after a committed `erasure.request`: wrapped keys, envelopes and the
+   * patient's commitment secret are deleted, then the tombstone is committed.
+   */
+  async erase(patient: string): Promise<{ records: number; txId: string }> {
+    if (this.node.getState(HealthKeys.erasure(patient)) === undefined)
+      throw new HealthLedgerError('ERASURE_NOT_REQUESTED');
+    const n = this.db.transaction(() => {
+      const count = (
+        this.db.prepare('SELECT count(DISTINCT id) AS n FROM records WHERE patient = ?').get(patient) as {
+          n: number;
+        }
+      ).n;
+      this.db.prepare('DELETE FROM records WHERE patient = ?').run(patient);
+      this.db.prepare('DELETE FROM patient_secrets WHERE patient = ?').run(patient);
+      return count;
+    })();
+    // SQLite keeps freed pages: overwrite them so no ciphertext or key bytes linger in the file.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.exec('VACUUM');
+    const r = await this.submitAsCustodian('erasure.complete', { patient, records: n });
+    this.log('records.erased', { patient, records: n, txId: r.txId, code: r.code });
+    return { records: n, txId: r.txId };
+  }
+
+  /** How many record versions this custodian holds for a patient (for tests and metrics). */
+  countFor(patient: string): number {
+    return (
+      this.db.prepare('SELECT count(*) AS n FROM records WHERE patient = ?').get(patient) as { n: number }
+    ).n;
+  }
+}
