@@ -24,6 +24,7 @@ import { canonicalize } from '../../protocol/jcs.js';
 import { createTxBody, signTx, type SignedTx } from '../../protocol/tx.js';
 import {
   parseSealedRecord,
+  recordAad,
   rewrapFor,
   sealRecord,
   type EncryptionKeyPair,
