@@ -23,6 +23,36 @@ import {
   type TrustedNodeKeys,
 } from '../protocol/receipt.js';
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
+import { openRecord, recordAad, type SealedRecord } from '../protocol/envelope.js';
+import { fromUtf8 } from '../protocol/bytes.js';
+
+/** A record released by a custodian: openable only with the requester's X25519 private key. */
+export interface ReleasedRecord {
+  id: string;
+  version: number;
+  resourceType: string;
+  sealed: SealedRecord;
+}
+
+/** Decrypts released records locally; the key never leaves the caller. */
+export async function openReleased(
+  released: readonly ReleasedRecord[],
+  memberId: string,
+  encryptionPrivateKey: Uint8Array,
+  patient: string,
+): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (const r of released) {
+    const bytes = await openRecord(
+      r.sealed,
+      memberId,
+      encryptionPrivateKey,
+      recordAad(r.id, r.version, patient),
+    );
+    out.push(JSON.parse(fromUtf8(bytes)) as Record<string, unknown>);
+  }
+  return out;
+}
 
 /** A member's signing identity, held by its owner. */
 export interface Identity {
@@ -195,6 +225,39 @@ export class HealthLedgerClient {
     if (r.txId !== txId)
       throw new HealthLedgerError('INTERNAL', 'node returned a receipt for another transaction');
     return verifyReceipt(r, this.trusted, this.chainId);
+  }
+
+  /**
+   * Stores a FHIR resource for a patient at this node's custodian (the signer must be one of its
+   * practitioners). The request is signed but never ordered: health data stays off the ledger.
+   */
+  async writeRecord(
+    identity: Identity,
+    patient: string,
+    resource: Record<string, unknown>,
+    recordId?: string,
+  ): Promise<{ recordId: string; version: number; txId: string }> {
+    const req = this.sign(identity, 'record.write', {
+      patient,
+      resource,
+      ...(recordId ? { recordId } : {}),
+    } as JsonObject);
+    return (
+      await this.call<{ recordId: string; version: number; txId: string }>(Routes.writeRecord, { body: req })
+    ).body;
+  }
+
+  /** Asks the custodian to release what committed grant `accessTxId` covers, re-wrapped to the signer. */
+  async releaseRecords(
+    identity: Identity,
+    accessTxId: string,
+  ): Promise<{ grant: Record<string, unknown>; records: ReleasedRecord[] }> {
+    const req = this.sign(identity, 'record.release', { accessTxId });
+    return (
+      await this.call<{ grant: Record<string, unknown>; records: ReleasedRecord[] }>(Routes.releaseRecords, {
+        body: req,
+      })
+    ).body;
   }
 
   async latestCheckpoint(): Promise<SignedCheckpoint> {
