@@ -26,7 +26,8 @@ describe('healthledger CLI', () => {
     const r = run('demo', '--dir', join(tmp, 'demo'), '--port', String(port), '--once');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /4 organizations: st-mary, city-clinic, corner-pharmacy, acme-payer/);
-    assert.match(r.stdout, /verify: OK \(\d+ blocks, 12 transactions\)/);
+    // 2 custodian bootstrap + 12 membership and anchors + 8 records and consent
+    assert.match(r.stdout, /verify: OK \(\d+ blocks, 22 transactions\)/);
   });
 
   describe('against a started node', () => {
@@ -144,7 +145,7 @@ describe('healthledger CLI', () => {
       assert.match(after.stderr, /error SIGNER_REVOKED/);
       const v = json<{ ok: boolean; height: number }>(run('verify', dir, '--json'));
       assert.equal(v.ok, true);
-      assert.equal(v.height, 3, 'enroll, anchor, revoke: one block each');
+      assert.equal(v.height, 5, 'custodian enroll + key, then enroll, anchor, revoke: one block each');
     });
   });
 });

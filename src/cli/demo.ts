@@ -8,6 +8,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homePaths, loadHome, readIdentity, writeSecret, readKey, writeKey } from '../node/home.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
+import { generateEncryptionKeyPair } from '../protocol/envelope.js';
+import { toBase64Url } from '../protocol/bytes.js';
 import { VerifyPool } from '../node/crypto/verify-pool.js';
 import { verifyChain } from '../node/verify-chain.js';
 import type { Role } from '../protocol/x509.js';
@@ -52,6 +54,45 @@ const MEMBERS: { org: string; id: string; role: Role; attributes: Record<string,
   },
 ];
 
+/** Dana's records at St Mary (FHIR R4), stored encrypted; the ledger sees metadata and commitments. */
+const DEMO_RESOURCES: Record<string, unknown>[] = [
+  {
+    resourceType: 'Observation',
+    status: 'final',
+    code: {
+      coding: [
+        { system: 'http://loinc.org', code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood' },
+      ],
+    },
+    valueQuantity: { value: 7.1, unit: '%', system: 'http://unitsofmeasure.org', code: '%' },
+  },
+  {
+    resourceType: 'MedicationRequest',
+    status: 'active',
+    intent: 'order',
+    subject: { reference: 'Patient/dana' },
+    medicationCodeableConcept: {
+      coding: [
+        {
+          system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+          code: '274783',
+          display: 'Insulin Glargine',
+        },
+      ],
+    },
+  },
+  {
+    resourceType: 'AllergyIntolerance',
+    clinicalStatus: {
+      coding: [
+        { system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' },
+      ],
+    },
+    patient: { reference: 'Patient/dana' },
+    code: { text: 'Penicillin' },
+  },
+];
+
 /** Sample documents a clinician anchors; only their keyed commitments reach the ledger. */
 const DOCUMENTS = [
   {
@@ -85,7 +126,7 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
   const { genesis } = loadHome(opts.dir);
   const client = new HealthLedgerClient({ baseUrl: served.url, genesis });
   try {
-    if ((await client.health()).head.height === 0) await seed(opts.dir, client);
+    if (served.running.node.getMember('st-mary/dr-alice') === undefined) await seed(opts.dir, client);
     const head = (await client.health()).head;
     const cp = await client.latestCheckpoint();
     const lines = [
@@ -94,6 +135,8 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
       `  API         ${served.url}   (OpenAPI: ${served.url}/openapi.json)`,
       `  chain       ${genesis.chainId}, ${genesis.orgs.length} organizations: ${genesis.orgs.map((o) => o.id).join(', ')}`,
       `  ledger      ${head.height} blocks, ${head.logSize} transactions; checkpoint root ${cp.checkpoint.logRoot.slice(0, 16)}… (signature verified)`,
+      `  records     3 FHIR resources of st-mary/patient-dana, encrypted at St Mary; her travel consent for`,
+      `              emergency physicians anywhere (diabetes, 48 h); city-clinic/dr-erin read them under it`,
       `  home        ${opts.dir}   (identities in ${opts.dir}/identities)`,
       '',
       'Try:',
@@ -156,6 +199,36 @@ async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
     memberId: 'st-mary/dr-mallory',
     reason: 'left the hospital',
   });
+
+  // Records and consent: encryption keys, records written by dr-alice, Dana's travel consent,
+  // and an emergency physician at another organization reading under it.
+  const dana = identityFromFile(readIdentity(dir, 'st-mary/patient-dana'));
+  const erin = identityFromFile(readIdentity(dir, 'city-clinic/dr-erin'));
+  for (const id of [dana, erin, alice]) {
+    const kp = await generateEncryptionKeyPair();
+    writeSecret(
+      `${dir}/identities/${id.memberId}.enc.json`,
+      JSON.stringify({ privateKey: toBase64Url(kp.privateKey), publicKey: toBase64Url(kp.publicKey) }) + '\n',
+    );
+    await client.sendAndVerify(id, 'member.set-encryption-key', { publicKey: toBase64Url(kp.publicKey) });
+  }
+  for (const resource of DEMO_RESOURCES) await client.writeRecord(alice, dana.memberId, resource);
+  const now = Date.now();
+  await client.sendAndVerify(dana, 'consent.grant', {
+    id: 'travel-2026',
+    patient: dana.memberId,
+    actor: { kind: 'role', role: 'practitioner', attributes: { specialty: 'emergency-medicine' } },
+    categories: ['diabetes'],
+    purposes: ['treatment', 'emergency'],
+    validFromMs: now - 60_000,
+    validUntilMs: now + 48 * 3600_000,
+  });
+  const access = await client.sendAndVerify(erin, 'access.request', {
+    patient: dana.memberId,
+    purpose: 'treatment',
+    categories: ['diabetes'],
+  });
+  await client.releaseRecords(erin, access.txId);
   writeSecret(
     `${dir}/README.txt`,
     'Demo home created by `healthledger demo`. Delete this folder to start afresh.\n',
