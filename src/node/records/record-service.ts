@@ -18,11 +18,12 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Database as Db } from 'better-sqlite3';
-import { fromBase64Url, utf8 } from '../../protocol/bytes.js';
+import { fromBase64Url, fromUtf8, utf8 } from '../../protocol/bytes.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import { canonicalize } from '../../protocol/jcs.js';
 import { createTxBody, signTx, type SignedTx } from '../../protocol/tx.js';
 import {
+  openRecord,
   parseSealedRecord,
   recordAad,
   rewrapFor,
@@ -30,7 +31,14 @@ import {
   type EncryptionKeyPair,
   type SealedRecord,
 } from '../../protocol/envelope.js';
-import { classify, validateFhir } from '../../fhir/index.js';
+import {
+  FhirBundleError,
+  classify,
+  entriesOfTransactionBundle,
+  normalizeLegacy,
+  resolveReferences,
+  validateFhir,
+} from '../../fhir/index.js';
 import {
   HealthKeys,
   RECORD_ID_PATTERN,
@@ -42,6 +50,7 @@ import {
 import { inScope } from '../../contracts/health/access.js';
 import type { Resource } from '@medplum/fhirtypes';
 import { openDatabase } from '../store/ledger-store.js';
+import type { MemberRecord } from '../../contracts/contract.js';
 import type { LedgerNode } from '../ledger-node.js';
 import type { Clock } from '../ordering/orderer.js';
 import { verifySignedRequest } from './signed-request.js';
@@ -224,11 +233,181 @@ export class RecordService {
   }
 
   /**
+   * Imports a FHIR transaction/batch/collection bundle for one patient (signed `record.import`
+   * request `{ patient, bundle }` from a practitioner of this organization): every entry is
+   * normalized (known legacy fields), validated, classified, encrypted and stored, intra-bundle
+   * references rewritten to the new record ids, and all registrations committed in one batch.
+   */
+  async importBundle(
+    request: unknown,
+    onProgress?: (done: number, total: number) => void,
+  ): Promise<{ records: { id: string; resourceType: string; txId: string }[] }> {
+    const { decoded, signer, payload } = verifySignedRequest(request, 'record.import', this.requestContext());
+    if (signer.org !== this.org || (signer.role !== 'practitioner' && signer.role !== 'custodian'))
+      throw new HealthLedgerError(
+        'UNAUTHORIZED_ROLE',
+        `only practitioners of ${this.org} import its records`,
+      );
+    const patient = payload['patient'];
+    if (typeof patient !== 'string' || readPatient((k) => this.node.getState(k), patient) === undefined)
+      throw new HealthLedgerError('UNKNOWN_PATIENT');
+    if (this.node.getState(HealthKeys.erasure(patient)) !== undefined)
+      throw new HealthLedgerError('PATIENT_ERASED');
+    const patientKey = this.encryptionKeyOf(patient);
+    if (patientKey === undefined)
+      throw new HealthLedgerError(
+        'ENCRYPTION_KEY_MISSING',
+        'the patient has not published an encryption key',
+      );
+    let entries;
+    try {
+      entries = entriesOfTransactionBundle(normalizeLegacy(payload['bundle']).resource);
+    } catch (e) {
+      if (e instanceof FhirBundleError)
+        throw new HealthLedgerError('INVALID_FHIR', e.message, { outcome: e.outcome });
+      throw e;
+    }
+    const { resources } = resolveReferences(entries, () => randomUUID());
+    const secret = this.secretFor(patient);
+    const txs: SignedTx[] = [];
+    const rows: { id: string; text: string; sealed: SealedRecord; type: string }[] = [];
+    for (const [i, resource] of resources.entries()) {
+      const v = validateFhir(resource);
+      if (!v.ok)
+        throw new HealthLedgerError('INVALID_FHIR', `entry ${i} is not valid FHIR R4`, {
+          outcome: v.outcome,
+        });
+      const id = resource.id!;
+      const text = canonicalize(v.resource);
+      const c = classify(v.resource);
+      const sealed = await sealRecord(
+        utf8(text),
+        [
+          { id: patient, publicKey: patientKey },
+          { id: this.custodian.memberId, publicKey: this.custodian.encryption.publicKey },
+        ],
+        recordAad(id, 1, patient),
+      );
+      rows.push({ id, text, sealed, type: v.resource.resourceType });
+      txs.push(
+        signTx(
+          createTxBody({
+            chainId: this.node.chainId,
+            type: 'record.register',
+            payload: {
+              id,
+              patient,
+              resourceType: v.resource.resourceType,
+              categories: c.categories,
+              sensitive: c.sensitive,
+              emergency: c.emergency,
+              version: 1,
+              commitment: createHmac('sha256', secret).update(text).digest('hex'),
+              author: signer.id,
+            },
+            signer: this.custodian.memberId,
+            nowMs: this.clock.now(),
+          }),
+          this.custodian.signingKey,
+        ),
+      );
+      onProgress?.(i + 1, resources.length);
+    }
+    const insert = this.db.prepare(
+      'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id) VALUES (?, 1, ?, ?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      for (const r of rows)
+        insert.run(r.id, patient, r.type, JSON.stringify(r.sealed), signer.id, decoded.txId);
+    })();
+    const results = await this.node.submit(txs, { wait: true, timeoutMs: 60_000 });
+    const out: { id: string; resourceType: string; txId: string }[] = [];
+    for (const [i, r] of results.entries()) {
+      if (r.status !== 'committed' || r.commitment.code !== 'VALID') {
+        this.db.prepare('DELETE FROM records WHERE request_id = ?').run(decoded.txId);
+        throw new HealthLedgerError('INVALID_PAYLOAD', `registration of entry ${i} failed`, {
+          code:
+            r.status === 'committed' ? r.commitment.code : r.status === 'rejected' ? r.error.code : r.status,
+        });
+      }
+      out.push({ id: rows[i]!.id, resourceType: rows[i]!.type, txId: r.txId });
+    }
+    this.log('records.import', { author: signer.id, records: out.length });
+    return { records: out };
+  }
+
+  /**
    * The gatekeeper: a signed `record.release` request `{ accessTxId }` from the requester named
    * in a committed grant. Returns the in-scope records re-wrapped to the requester's key.
    */
   async release(request: unknown): Promise<{ grant: AccessGrant; records: ReleasedRecord[] }> {
-    const { signer, payload } = verifySignedRequest(request, 'record.release', this.requestContext());
+    const { signer, grant, rows } = this.granted(request, 'record.release');
+    const requesterKey = this.encryptionKeyOf(signer.id);
+    if (requesterKey === undefined) {
+      this.log('records.release.refused', { requester: signer.id, code: 'ENCRYPTION_KEY_MISSING' });
+      throw new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'publish an encryption key first');
+    }
+    const out: ReleasedRecord[] = [];
+    for (const row of rows) {
+      const sealed = await rewrapFor(
+        parseSealedRecord(JSON.parse(row.envelope)),
+        this.custodian.memberId,
+        this.custodian.encryption.privateKey,
+        { id: signer.id, publicKey: requesterKey },
+        recordAad(row.id, row.version, grant.patient),
+      );
+      // Only the requester's wrapped key leaves: not the patient's, not the custodian's.
+      out.push({
+        id: row.id,
+        version: row.version,
+        resourceType: row.resource_type,
+        sealed: { ...sealed, keys: sealed.keys.filter((k) => k.recipient === signer.id) },
+      });
+    }
+    this.log('records.release', { requester: signer.id, accessTxId: grant.txId, records: out.length });
+    return { grant, records: out };
+  }
+
+  /**
+   * The same gatekeeper for FHIR clients, which expect resources: a signed `fhir.read` request
+   * `{ accessTxId }` gets the in-scope resources decrypted by the custodian (over TLS in any real
+   * deployment), each tagged with its record id and version.
+   */
+  async readPlain(request: unknown): Promise<{ grant: AccessGrant; resources: Resource[] }> {
+    const { signer, grant, rows } = this.granted(request, 'fhir.read');
+    const resources: Resource[] = [];
+    for (const row of rows) {
+      const bytes = await openRecord(
+        parseSealedRecord(JSON.parse(row.envelope)),
+        this.custodian.memberId,
+        this.custodian.encryption.privateKey,
+        recordAad(row.id, row.version, grant.patient),
+      );
+      const r = JSON.parse(fromUtf8(bytes)) as Resource;
+      resources.push({
+        ...r,
+        id: row.id,
+        meta: { ...(r.meta ?? {}), versionId: String(row.version) },
+      } as Resource);
+    }
+    this.log('records.read', { requester: signer.id, accessTxId: grant.txId, records: resources.length });
+    return { grant, resources };
+  }
+
+  /**
+   * Checks a signed request against a committed grant: the requester is the grantee, the grant
+   * has not expired, the patient is not erased. Returns the latest version of every record of
+   * the patient here that the grant covers.
+   */
+  private granted(
+    request: unknown,
+    type: string,
+  ): {
+    signer: MemberRecord;
+    grant: AccessGrant;
+    rows: { id: string; version: number; resource_type: string; envelope: string }[];
+  } {
+    const { signer, payload } = verifySignedRequest(request, type, this.requestContext());
     const get = (k: string) => this.node.getState(k);
     const refuse = (e: HealthLedgerError): never => {
       this.log('records.release.refused', { requester: signer.id, code: e.code });
@@ -240,40 +419,20 @@ export class RecordService {
     const grant = readJson<AccessGrant>(get, HealthKeys.access(accessTxId as string));
     // No committed grant (a denial, or nothing at all): nothing is released.
     if (grant === undefined || grant.requester !== signer.id)
-      refuse(new HealthLedgerError('ACCESS_NOT_GRANTED'));
-    const g = grant!;
-    if (this.clock.now() > g.expiresAtMs) refuse(new HealthLedgerError('ACCESS_EXPIRED'));
-    if (get(HealthKeys.erasure(g.patient)) !== undefined) refuse(new HealthLedgerError('PATIENT_ERASED'));
-    const requesterKey = this.encryptionKeyOf(signer.id);
-    if (requesterKey === undefined)
-      refuse(new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'publish an encryption key first'));
-    const rows = this.db
-      .prepare(
-        'SELECT id, version, resource_type, envelope FROM records r WHERE patient = ? AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id',
-      )
-      .all(g.patient) as { id: string; version: number; resource_type: string; envelope: string }[];
-    const out: ReleasedRecord[] = [];
-    for (const row of rows) {
+      return refuse(new HealthLedgerError('ACCESS_NOT_GRANTED'));
+    if (this.clock.now() > grant.expiresAtMs) refuse(new HealthLedgerError('ACCESS_EXPIRED'));
+    if (get(HealthKeys.erasure(grant.patient)) !== undefined) refuse(new HealthLedgerError('PATIENT_ERASED'));
+    const rows = (
+      this.db
+        .prepare(
+          'SELECT id, version, resource_type, envelope FROM records r WHERE patient = ? AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id',
+        )
+        .all(grant.patient) as { id: string; version: number; resource_type: string; envelope: string }[]
+    ).filter((row) => {
       const entry = readJson<RecordEntry>(get, HealthKeys.record(row.id));
-      if (entry === undefined || entry.version !== row.version || !inScope(g, entry)) continue;
-      const aad = recordAad(row.id, row.version, g.patient);
-      const sealed = await rewrapFor(
-        parseSealedRecord(JSON.parse(row.envelope)),
-        this.custodian.memberId,
-        this.custodian.encryption.privateKey,
-        { id: signer.id, publicKey: requesterKey! },
-        aad,
-      );
-      // Only the requester's wrapped key leaves: not the patient's, not the custodian's.
-      out.push({
-        id: row.id,
-        version: row.version,
-        resourceType: row.resource_type,
-        sealed: { ...sealed, keys: sealed.keys.filter((k) => k.recipient === signer.id) },
-      });
-    }
-    this.log('records.release', { requester: signer.id, accessTxId, records: out.length });
-    return { grant: g, records: out };
+      return entry !== undefined && entry.version === row.version && inScope(grant, entry);
+    });
+    return { signer, grant, rows };
   }
 
   /**
