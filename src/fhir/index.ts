@@ -33,3 +33,4 @@ export {
   type ResolvedEntries,
 } from './bundle.js';
 export { normalizeLegacy, type LegacyNormalization } from './legacy.js';
+export { consentFromFhir, consentToFhir, ConsentMappingError, type LedgerConsent } from './consent.js';
