@@ -11,6 +11,7 @@ import { ApiErrorCodes, HealthLedgerError, type ApiErrorBody } from '../protocol
 import { MAX_BATCH, Routes, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
 import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
+import { registerFhir } from './fhir.js';
 
 export interface AppOptions {
   /** The custodian's records service; the record routes exist only with it. */
@@ -174,6 +175,7 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
   if (records) {
     route(Routes.writeRecord, async (req, reply) => reply.status(201).send(await records.write(req.body)));
     route(Routes.releaseRecords, (req) => records.release(req.body));
+    registerFhir(app, node, records);
   }
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
