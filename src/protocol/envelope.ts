@@ -374,6 +374,20 @@ export async function sealRecord(
   recipients: Recipient[],
   aad: Uint8Array,
 ): Promise<SealedRecord> {
+  const { sealed, dataKey } = await sealRecordWithKey(plaintext, recipients, aad);
+  dataKey.fill(0);
+  return sealed;
+}
+
+/**
+ * {@link sealRecord}, also returning the data key, for a custodian that keeps its own fast
+ * symmetric copy ({@link wrapKey}). The caller must zero `dataKey` after use.
+ */
+export async function sealRecordWithKey(
+  plaintext: Uint8Array,
+  recipients: Recipient[],
+  aad: Uint8Array,
+): Promise<{ sealed: SealedRecord; dataKey: Uint8Array }> {
   checkBytes(plaintext, 'plaintext');
   checkBytes(aad, 'aad');
   if (!Array.isArray(recipients) || recipients.length === 0)
@@ -396,15 +410,17 @@ export async function sealRecord(
       ab(plaintext),
     );
     const keys = await Promise.all(recipients.map((r) => wrapFor(dataKey, r, aad)));
-    return {
+    const sealed: SealedRecord = {
       v: 1,
       alg: 'A256GCM',
       nonce: toBase64Url(nonce),
       ciphertext: toBase64Url(new Uint8Array(ct)),
       keys,
     };
-  } finally {
+    return { sealed, dataKey };
+  } catch (e) {
     dataKey.fill(0);
+    throw e;
   }
 }
 
@@ -478,4 +494,157 @@ export function forgetRecipient(sealed: SealedRecord, id: string): SealedRecord 
  */
 export function recordAad(id: string, version: number, patient: string): Uint8Array {
   return new TextEncoder().encode(`healthledger/v1/record|${id}|${version}|${patient}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Symmetric key wrapping and release bundles
+//
+// HPKE costs one X25519 operation per wrap or unwrap. A custodian keeps a second copy of each
+// data key wrapped under a symmetric key-encryption key (AES-256-GCM, RFC 5116), and a release
+// wraps one fresh release key to the requester with HPKE and each record's data key under the
+// release key: one public-key operation per release instead of two per record.
+// ---------------------------------------------------------------------------------------------
+
+const WRAP_NONCE_LENGTH = 12;
+const RELEASE_AAD = utf8('healthledger/v1/release-key');
+
+/** AES-256-GCM wrap of a 32-byte key under a 32-byte key-encryption key; `aad` binds it. Returns base64url(nonce ‖ ct ‖ tag). */
+export async function wrapKey(kek: Uint8Array, key: Uint8Array, aad: Uint8Array): Promise<string> {
+  if (kek.length !== 32 || key.length !== DATA_KEY_LENGTH)
+    throw new EnvelopeError('BAD_KEY', 'keys must be 32 bytes');
+  const nonce = randomBytes(WRAP_NONCE_LENGTH);
+  const k = await subtle().importKey('raw', ab(kek), { name: 'AES-GCM' }, false, ['encrypt']);
+  const ct = await subtle().encrypt(
+    { name: 'AES-GCM', iv: nonce, additionalData: ab(aad), tagLength: 128 },
+    k,
+    ab(key),
+  );
+  return toBase64Url(concatBytes(nonce, new Uint8Array(ct)));
+}
+
+/** Inverse of {@link wrapKey}; `DECRYPT_FAILED` for a wrong key, aad or any altered byte. */
+export async function unwrapKey(kek: Uint8Array, wrapped: string, aad: Uint8Array): Promise<Uint8Array> {
+  const bytes = decodeField(wrapped, 'wrapped key', WRAP_NONCE_LENGTH + DATA_KEY_LENGTH + TAG_LENGTH);
+  try {
+    const k = await subtle().importKey('raw', ab(kek), { name: 'AES-GCM' }, false, ['decrypt']);
+    const pt = await subtle().decrypt(
+      {
+        name: 'AES-GCM',
+        iv: ab(bytes.subarray(0, WRAP_NONCE_LENGTH)),
+        additionalData: ab(aad),
+        tagLength: 128,
+      },
+      k,
+      ab(bytes.subarray(WRAP_NONCE_LENGTH)),
+    );
+    return new Uint8Array(pt);
+  } catch {
+    throw new EnvelopeError('DECRYPT_FAILED');
+  }
+}
+
+/** Decrypts a sealed record's content with its data key (from {@link unwrapKey} or {@link unwrapDataKey}). */
+export async function openWithDataKey(
+  sealed: SealedRecord,
+  dataKey: Uint8Array,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
+  return decryptContent(parseSealedRecord(sealed), dataKey, aad);
+}
+
+/** One record in a release: its content ciphertext and its data key wrapped under the release key. */
+export interface ReleasedItem {
+  id: string;
+  version: number;
+  resourceType: string;
+  nonce: string;
+  ciphertext: string;
+  /** {@link wrapKey}(releaseKey, dataKey, recordAad(id, version, patient)). */
+  key: string;
+}
+
+/** What a custodian releases to one requester: one HPKE-wrapped release key, then the records. */
+export interface ReleaseBundle {
+  v: 1;
+  recipient: string;
+  patient: string;
+  /** The release key, HPKE-wrapped to the recipient (RFC 9180 base mode). */
+  releaseKey: WrappedKey;
+  records: ReleasedItem[];
+}
+
+/** Builds a release for `to` from records and their data keys (the caller zeroes the keys). */
+export async function sealRelease(
+  to: Recipient,
+  patient: string,
+  items: readonly {
+    id: string;
+    version: number;
+    resourceType: string;
+    sealed: SealedRecord;
+    dataKey: Uint8Array;
+  }[],
+): Promise<ReleaseBundle> {
+  checkRecipientId(to.id);
+  checkKey(to.publicKey, `public key of ${JSON.stringify(to.id)}`);
+  const releaseKey = randomBytes(DATA_KEY_LENGTH);
+  try {
+    const records: ReleasedItem[] = [];
+    for (const it of items)
+      records.push({
+        id: it.id,
+        version: it.version,
+        resourceType: it.resourceType,
+        nonce: it.sealed.nonce,
+        ciphertext: it.sealed.ciphertext,
+        key: await wrapKey(releaseKey, it.dataKey, recordAad(it.id, it.version, patient)),
+      });
+    return {
+      v: 1,
+      recipient: to.id,
+      patient,
+      releaseKey: await wrapFor(releaseKey, to, RELEASE_AAD),
+      records,
+    };
+  } finally {
+    releaseKey.fill(0);
+  }
+}
+
+/** Opens a release as its recipient: plaintext per record, in order. `DECRYPT_FAILED` on any tampering. */
+export async function openRelease(
+  bundle: ReleaseBundle,
+  recipientId: string,
+  privateKey: Uint8Array,
+): Promise<{ id: string; version: number; resourceType: string; plaintext: Uint8Array }[]> {
+  if (bundle?.v !== 1 || bundle.recipient !== recipientId || !Array.isArray(bundle.records))
+    throw new EnvelopeError('MALFORMED_ENVELOPE', 'not a release for this recipient');
+  const carrier: SealedRecord = {
+    v: 1,
+    alg: 'A256GCM',
+    nonce: toBase64Url(new Uint8Array(NONCE_LENGTH)),
+    ciphertext: toBase64Url(new Uint8Array(TAG_LENGTH)),
+    keys: [bundle.releaseKey],
+  };
+  const releaseKey = await unwrapDataKey(carrier, recipientId, privateKey, RELEASE_AAD);
+  try {
+    const out: { id: string; version: number; resourceType: string; plaintext: Uint8Array }[] = [];
+    for (const r of bundle.records) {
+      const aad = recordAad(r.id, r.version, bundle.patient);
+      const dataKey = await unwrapKey(releaseKey, r.key, aad);
+      try {
+        const plaintext = await decryptContent(
+          { v: 1, alg: 'A256GCM', nonce: r.nonce, ciphertext: r.ciphertext, keys: [] },
+          dataKey,
+          aad,
+        );
+        out.push({ id: r.id, version: r.version, resourceType: r.resourceType, plaintext });
+      } finally {
+        dataKey.fill(0);
+      }
+    }
+    return out;
+  } finally {
+    releaseKey.fill(0);
+  }
 }

@@ -9,7 +9,14 @@
  * const receipt = await client.sendAndVerify(identity, 'anchor.put', { key: 'doc-1', commitment });
  * @module
  */
-import { Routes, routePath, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
+import {
+  Routes,
+  routePath,
+  type EventsPageWire,
+  type RouteDef,
+  type SubmitResultWire,
+} from '../protocol/api.js';
+import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import type { Block, BlockHeader, SignedCheckpoint } from '../protocol/block.js';
 import { fromBase64Url } from '../protocol/bytes.js';
 import { HealthLedgerError, type ApiErrorBody, type ApiErrorCode } from '../protocol/errors.js';
@@ -23,35 +30,20 @@ import {
   type TrustedNodeKeys,
 } from '../protocol/receipt.js';
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
-import { openRecord, recordAad, type SealedRecord } from '../protocol/envelope.js';
+import { openRelease, type ReleaseBundle } from '../protocol/envelope.js';
 import { fromUtf8 } from '../protocol/bytes.js';
 
-/** A record released by a custodian: openable only with the requester's X25519 private key. */
-export interface ReleasedRecord {
-  id: string;
-  version: number;
-  resourceType: string;
-  sealed: SealedRecord;
-}
-
-/** Decrypts released records locally; the key never leaves the caller. */
+/**
+ * Decrypts a release locally with the requester's X25519 private key (which never leaves the
+ * caller): one HPKE unwrap for the release, then each record. Resources come back in order.
+ */
 export async function openReleased(
-  released: readonly ReleasedRecord[],
+  release: ReleaseBundle,
   memberId: string,
   encryptionPrivateKey: Uint8Array,
-  patient: string,
 ): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  for (const r of released) {
-    const bytes = await openRecord(
-      r.sealed,
-      memberId,
-      encryptionPrivateKey,
-      recordAad(r.id, r.version, patient),
-    );
-    out.push(JSON.parse(fromUtf8(bytes)) as Record<string, unknown>);
-  }
-  return out;
+  const opened = await openRelease(release, memberId, encryptionPrivateKey);
+  return opened.map((r) => JSON.parse(fromUtf8(r.plaintext)) as Record<string, unknown>);
 }
 
 /** A member's signing identity, held by its owner. */
@@ -251,13 +243,120 @@ export class HealthLedgerClient {
   async releaseRecords(
     identity: Identity,
     accessTxId: string,
-  ): Promise<{ grant: Record<string, unknown>; records: ReleasedRecord[] }> {
+  ): Promise<{ grant: Record<string, unknown>; release: ReleaseBundle }> {
     const req = this.sign(identity, 'record.release', { accessTxId });
     return (
-      await this.call<{ grant: Record<string, unknown>; records: ReleasedRecord[] }>(Routes.releaseRecords, {
+      await this.call<{ grant: Record<string, unknown>; release: ReleaseBundle }>(Routes.releaseRecords, {
         body: req,
       })
     ).body;
+  }
+
+  /** A GET with `Authorization: Bearer <token>` (events routes); errors as {@link HealthLedgerError}. */
+  private async bearerGet<T>(
+    def: RouteDef,
+    token: string,
+    params: Record<string, string | number>,
+    query: Record<string, string | number | undefined>,
+  ): Promise<T> {
+    const url = new URL(routePath(def.url, params), this.opts.baseUrl);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const res = await this.fetchFn(url, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (!res.ok) {
+      const err = (body as ApiErrorBody | undefined)?.error;
+      throw new HealthLedgerError(
+        (err?.code as ApiErrorCode | undefined) ?? 'INTERNAL',
+        err?.message ?? `HTTP ${res.status}`,
+        err?.details,
+      );
+    }
+    return body as T;
+  }
+
+  /**
+   * A bearer token (15 min) for `patient`'s events, for a signer who is the patient, a proxy, or
+   * an auditor of the patient's organization. The request is signed but never ordered.
+   */
+  async eventsToken(identity: Identity, patient: string): Promise<{ token: string; expiresAtMs: number }> {
+    const req = this.sign(identity, 'events.token', { patient });
+    return (await this.call<{ token: string; expiresAtMs: number }>(Routes.eventsToken, { body: req })).body;
+  }
+
+  /** A page of `patient`'s events after the cursor `after` (oldest first); pass `next` back as `after`. */
+  async events(patient: string, token: string, after?: number, limit?: number): Promise<EventsPageWire> {
+    const [org, member] = patient.split('/');
+    return this.bearerGet<EventsPageWire>(
+      Routes.patientEvents,
+      token,
+      { org: org ?? '', member: member ?? '' },
+      { after, limit },
+    );
+  }
+
+  /**
+   * `patient`'s trail as a FHIR R4 Bundle of AuditEvents. Unless `verify: false`, every entry is
+   * checked against the ledger: its receipt (by txId) is fetched and verified locally (inclusion
+   * proof against a checkpoint signed by a genesis node), and the AuditEvent must say what the
+   * proven transaction says — patient, signer, validation code, height — or this throws
+   * AUDIT_EVENT_MISMATCH. Returns the bundle and the verified receipts, in entry order.
+   */
+  async auditEvents(
+    patient: string,
+    token: string,
+    opts: { after?: number; limit?: number; verify?: boolean } = {},
+  ): Promise<{ bundle: Bundle<AuditEvent>; receipts: Receipt[] }> {
+    const [org, member] = patient.split('/');
+    const bundle = await this.bearerGet<Bundle<AuditEvent>>(
+      Routes.auditEvents,
+      token,
+      { org: org ?? '', member: member ?? '' },
+      { after: opts.after, limit: opts.limit },
+    );
+    const receipts: Receipt[] = [];
+    if (opts.verify === false) return { bundle, receipts };
+    for (const entry of bundle.entry ?? []) {
+      const ev = entry.resource;
+      const mismatch = (what: string): never => {
+        throw new HealthLedgerError('AUDIT_EVENT_MISMATCH', `AuditEvent ${ev?.id ?? '?'}: ${what}`);
+      };
+      if (ev?.resourceType !== 'AuditEvent' || typeof ev.id !== 'string') return mismatch('not an AuditEvent');
+      const detail = (k: string) => ev.entity?.[1]?.detail?.find((d) => d.type === k)?.valueString;
+      const txId = detail('txId');
+      if (txId !== ev.id) mismatch('txId detail differs from the id');
+      const r = await this.verifiedReceipt(ev.id);
+      const body = r.tx.body;
+      if ((body.payload as Record<string, unknown>)['patient'] !== patient) mismatch('another patient');
+      if (ev.entity?.[0]?.what?.identifier?.value !== patient) mismatch('entity is not the patient');
+      if (ev.agent[0]?.who?.identifier?.value !== body.signer) mismatch('agent is not the signer');
+      if (ev.outcomeDesc !== r.code || ev.outcome !== (r.code === 'VALID' ? '0' : '4'))
+        mismatch('outcome differs from the validation code');
+      if (detail('type') !== body.type) mismatch('type differs');
+      if (detail('height') !== String(r.height) || detail('seq') !== String(r.seq + 1))
+        mismatch('position differs');
+      receipts.push(r);
+    }
+    return { bundle, receipts };
+  }
+
+  /**
+   * Subscribes a webhook to `patient`'s events (same signers as {@link eventsToken}). The secret
+   * is returned once: deliveries carry `X-HealthLedger-Signature: t=<ms>,v1=<hex
+   * HMAC-SHA256(secret, t + "." + body)>`.
+   */
+  async createSubscription(
+    identity: Identity,
+    patient: string,
+    url: string,
+  ): Promise<{ id: string; secret: string }> {
+    const req = this.sign(identity, 'subscription.create', { patient, url });
+    return (await this.call<{ id: string; secret: string }>(Routes.createSubscription, { body: req })).body;
   }
 
   async latestCheckpoint(): Promise<SignedCheckpoint> {

@@ -16,19 +16,23 @@
  *   commitment secret, then commit the tombstone (`erasure.complete`).
  * @module
  */
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Database as Db } from 'better-sqlite3';
 import { fromBase64Url, fromUtf8, utf8 } from '../../protocol/bytes.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import { canonicalize } from '../../protocol/jcs.js';
 import { createTxBody, signTx, type SignedTx } from '../../protocol/tx.js';
 import {
-  openRecord,
+  openWithDataKey,
   parseSealedRecord,
   recordAad,
-  rewrapFor,
-  sealRecord,
+  sealRecordWithKey,
+  sealRelease,
+  unwrapDataKey,
+  unwrapKey,
+  wrapKey,
   type EncryptionKeyPair,
+  type ReleaseBundle,
   type SealedRecord,
 } from '../../protocol/envelope.js';
 import {
@@ -65,16 +69,18 @@ export interface CustodianIdentity {
   encryption: EncryptionKeyPair;
 }
 
-/** A released record: metadata and the envelope, openable only by the requester. */
-export interface ReleasedRecord {
+interface RecordRow {
   id: string;
   version: number;
-  resourceType: string;
-  sealed: SealedRecord;
+  resource_type: string;
+  envelope: string;
+  custodian_key: string | null;
 }
 
 export class RecordService {
   private readonly db: Db;
+  /** Key-encryption key for the custodian's fast copy of each data key (derived; nothing new to store). */
+  private readonly kek: Uint8Array;
 
   constructor(
     dbPath: string,
@@ -87,11 +93,21 @@ export class RecordService {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS records (
         id TEXT NOT NULL, version INTEGER NOT NULL, patient TEXT NOT NULL, resource_type TEXT NOT NULL,
-        envelope TEXT NOT NULL, author TEXT NOT NULL, request_id TEXT NOT NULL, PRIMARY KEY (id, version)) WITHOUT ROWID;
+        envelope TEXT NOT NULL, author TEXT NOT NULL, request_id TEXT NOT NULL, custodian_key TEXT,
+        PRIMARY KEY (id, version)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS records_by_patient ON records (patient);
       CREATE TABLE IF NOT EXISTS patient_secrets (patient TEXT PRIMARY KEY, secret BLOB NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS seen_requests (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
     `);
+    this.kek = new Uint8Array(
+      hkdfSync(
+        'sha256',
+        custodian.encryption.privateKey,
+        new Uint8Array(0),
+        'healthledger/v1/custodian-kek',
+        32,
+      ),
+    );
   }
 
   get org(): string {
@@ -195,20 +211,22 @@ export class RecordService {
     const c = classify(resource);
     const id = recordId as string;
     const text = canonicalize(resource);
-    const sealed = await sealRecord(
-      utf8(text),
-      [
-        { id: p, publicKey: patientKey! },
-        { id: this.custodian.memberId, publicKey: this.custodian.encryption.publicKey },
-      ],
-      recordAad(id, version, p),
-    );
+    const { sealed, custodianKey } = await this.seal(text, id, version, p, patientKey!);
     const commitment = createHmac('sha256', this.secretFor(p)).update(text).digest('hex');
     this.db
       .prepare(
-        'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id, custodian_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, version, p, resource.resourceType, JSON.stringify(sealed), signer.id, decoded.txId);
+      .run(
+        id,
+        version,
+        p,
+        resource.resourceType,
+        JSON.stringify(sealed),
+        signer.id,
+        decoded.txId,
+        custodianKey,
+      );
     const r = await this.submitAsCustodian('record.register', {
       id,
       patient: p,
@@ -270,7 +288,7 @@ export class RecordService {
     const { resources } = resolveReferences(entries, () => randomUUID());
     const secret = this.secretFor(patient);
     const txs: SignedTx[] = [];
-    const rows: { id: string; text: string; sealed: SealedRecord; type: string }[] = [];
+    const rows: { id: string; text: string; sealed: SealedRecord; custodianKey: string; type: string }[] = [];
     for (const [i, resource] of resources.entries()) {
       const v = validateFhir(resource);
       if (!v.ok)
@@ -280,15 +298,8 @@ export class RecordService {
       const id = resource.id!;
       const text = canonicalize(v.resource);
       const c = classify(v.resource);
-      const sealed = await sealRecord(
-        utf8(text),
-        [
-          { id: patient, publicKey: patientKey },
-          { id: this.custodian.memberId, publicKey: this.custodian.encryption.publicKey },
-        ],
-        recordAad(id, 1, patient),
-      );
-      rows.push({ id, text, sealed, type: v.resource.resourceType });
+      const { sealed, custodianKey } = await this.seal(text, id, 1, patient, patientKey);
+      rows.push({ id, text, sealed, custodianKey, type: v.resource.resourceType });
       txs.push(
         signTx(
           createTxBody({
@@ -314,11 +325,11 @@ export class RecordService {
       onProgress?.(i + 1, resources.length);
     }
     const insert = this.db.prepare(
-      'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id) VALUES (?, 1, ?, ?, ?, ?, ?)',
+      'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id, custodian_key) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       for (const r of rows)
-        insert.run(r.id, patient, r.type, JSON.stringify(r.sealed), signer.id, decoded.txId);
+        insert.run(r.id, patient, r.type, JSON.stringify(r.sealed), signer.id, decoded.txId, r.custodianKey);
     })();
     const results = await this.node.submit(txs, { wait: true, timeoutMs: 60_000 });
     const out: { id: string; resourceType: string; txId: string }[] = [];
@@ -340,32 +351,32 @@ export class RecordService {
    * The gatekeeper: a signed `record.release` request `{ accessTxId }` from the requester named
    * in a committed grant. Returns the in-scope records re-wrapped to the requester's key.
    */
-  async release(request: unknown): Promise<{ grant: AccessGrant; records: ReleasedRecord[] }> {
+  async release(request: unknown): Promise<{ grant: AccessGrant; release: ReleaseBundle }> {
     const { signer, grant, rows } = this.granted(request, 'record.release');
     const requesterKey = this.encryptionKeyOf(signer.id);
     if (requesterKey === undefined) {
       this.log('records.release.refused', { requester: signer.id, code: 'ENCRYPTION_KEY_MISSING' });
       throw new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'publish an encryption key first');
     }
-    const out: ReleasedRecord[] = [];
-    for (const row of rows) {
-      const sealed = await rewrapFor(
-        parseSealedRecord(JSON.parse(row.envelope)),
-        this.custodian.memberId,
-        this.custodian.encryption.privateKey,
-        { id: signer.id, publicKey: requesterKey },
-        recordAad(row.id, row.version, grant.patient),
-      );
-      // Only the requester's wrapped key leaves: not the patient's, not the custodian's.
-      out.push({
-        id: row.id,
-        version: row.version,
-        resourceType: row.resource_type,
-        sealed: { ...sealed, keys: sealed.keys.filter((k) => k.recipient === signer.id) },
-      });
+    const items = [];
+    try {
+      for (const row of rows) {
+        const sealed = parseSealedRecord(JSON.parse(row.envelope));
+        items.push({
+          id: row.id,
+          version: row.version,
+          resourceType: row.resource_type,
+          sealed,
+          dataKey: await this.dataKeyOf(row, sealed, grant.patient),
+        });
+      }
+      // One HPKE wrap to the requester for the whole release; only that key leaves.
+      const release = await sealRelease({ id: signer.id, publicKey: requesterKey }, grant.patient, items);
+      this.log('records.release', { requester: signer.id, accessTxId: grant.txId, records: items.length });
+      return { grant, release };
+    } finally {
+      for (const it of items) it.dataKey.fill(0);
     }
-    this.log('records.release', { requester: signer.id, accessTxId: grant.txId, records: out.length });
-    return { grant, records: out };
   }
 
   /**
@@ -377,12 +388,14 @@ export class RecordService {
     const { signer, grant, rows } = this.granted(request, 'fhir.read');
     const resources: Resource[] = [];
     for (const row of rows) {
-      const bytes = await openRecord(
-        parseSealedRecord(JSON.parse(row.envelope)),
-        this.custodian.memberId,
-        this.custodian.encryption.privateKey,
-        recordAad(row.id, row.version, grant.patient),
-      );
+      const sealed = parseSealedRecord(JSON.parse(row.envelope));
+      const dataKey = await this.dataKeyOf(row, sealed, grant.patient);
+      let bytes: Uint8Array;
+      try {
+        bytes = await openWithDataKey(sealed, dataKey, recordAad(row.id, row.version, grant.patient));
+      } finally {
+        dataKey.fill(0);
+      }
       const r = JSON.parse(fromUtf8(bytes)) as Resource;
       resources.push({
         ...r,
@@ -405,7 +418,7 @@ export class RecordService {
   ): {
     signer: MemberRecord;
     grant: AccessGrant;
-    rows: { id: string; version: number; resource_type: string; envelope: string }[];
+    rows: RecordRow[];
   } {
     const { signer, payload } = verifySignedRequest(request, type, this.requestContext());
     const get = (k: string) => this.node.getState(k);
@@ -425,9 +438,9 @@ export class RecordService {
     const rows = (
       this.db
         .prepare(
-          'SELECT id, version, resource_type, envelope FROM records r WHERE patient = ? AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id',
+          'SELECT id, version, resource_type, envelope, custodian_key FROM records r WHERE patient = ? AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id',
         )
-        .all(grant.patient) as { id: string; version: number; resource_type: string; envelope: string }[]
+        .all(grant.patient) as RecordRow[]
     ).filter((row) => {
       const entry = readJson<RecordEntry>(get, HealthKeys.record(row.id));
       return entry !== undefined && entry.version === row.version && inScope(grant, entry);
@@ -458,6 +471,37 @@ export class RecordService {
     const r = await this.submitAsCustodian('erasure.complete', { patient, records: n });
     this.log('records.erased', { patient, records: n, txId: r.txId, code: r.code });
     return { records: n, txId: r.txId };
+  }
+
+  /** Seals a record for the patient and this custodian, and wraps the custodian's fast copy of the data key. */
+  private async seal(
+    text: string,
+    id: string,
+    version: number,
+    patient: string,
+    patientKey: Uint8Array,
+  ): Promise<{ sealed: SealedRecord; custodianKey: string }> {
+    const aad = recordAad(id, version, patient);
+    const { sealed, dataKey } = await sealRecordWithKey(
+      utf8(text),
+      [
+        { id: patient, publicKey: patientKey },
+        { id: this.custodian.memberId, publicKey: this.custodian.encryption.publicKey },
+      ],
+      aad,
+    );
+    try {
+      return { sealed, custodianKey: await wrapKey(this.kek, dataKey, aad) };
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** The record's data key: the custodian's symmetric copy, or (older rows) its HPKE-wrapped one. */
+  private async dataKeyOf(row: RecordRow, sealed: SealedRecord, patient: string): Promise<Uint8Array> {
+    const aad = recordAad(row.id, row.version, patient);
+    if (row.custodian_key) return unwrapKey(this.kek, row.custodian_key, aad);
+    return unwrapDataKey(sealed, this.custodian.memberId, this.custodian.encryption.privateKey, aad);
   }
 
   /** How many record versions this custodian holds for a patient (for tests and metrics). */

@@ -53,7 +53,9 @@ const depression = {
 };
 const allergy = {
   resourceType: 'AllergyIntolerance',
-  clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }] },
+  clinicalStatus: {
+    coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' }],
+  },
   patient: { reference: 'Patient/dana' },
   code: { text: 'Penicillin' },
 };
@@ -151,22 +153,22 @@ describe('records, consent and audited access (end to end)', () => {
     });
     assert.equal(a.code, 'VALID');
     const released = await net.client.releaseRecords(who['erin']!, a.txId);
-    assert.deepEqual(released.records.map((r) => r.id).sort(), [ids['glucose'], ids['insulin']].sort());
-    assert.ok(
-      released.records.every(
-        (r) => r.sealed.keys.length === 1 && r.sealed.keys[0]!.recipient === who['erin']!.memberId,
-      ),
+    assert.deepEqual(
+      released.release.records.map((r) => r.id).sort(),
+      [ids['glucose'], ids['insulin']].sort(),
     );
-    const resources = await openReleased(
-      released.records,
-      who['erin']!.memberId,
-      enc['erin']!.privateKey,
-      patient,
-    );
+    // One key leaves: the release key, wrapped to erin only.
+    assert.equal(released.release.releaseKey.recipient, who['erin']!.memberId);
+    assert.doesNotMatch(JSON.stringify(released), /182|Glucose|glargine/i, 'no plaintext in the release');
+    const resources = await openReleased(released.release, who['erin']!.memberId, enc['erin']!.privateKey);
     assert.deepEqual(resources.map((r) => r['resourceType']).sort(), ['MedicationRequest', 'Observation']);
     // Nobody else can open what was released to erin, and nobody else can use her grant.
     await assert.rejects(
-      openReleased(released.records, who['derm']!.memberId, enc['derm']!.privateKey, patient),
+      openReleased(
+        { ...released.release, recipient: who['derm']!.memberId },
+        who['derm']!.memberId,
+        enc['derm']!.privateKey,
+      ),
     );
     await assert.rejects(
       net.client.releaseRecords(who['derm']!, a.txId),
@@ -197,8 +199,8 @@ describe('records, consent and audited access (end to end)', () => {
     );
     const general = await send(who['derm']!, 'access.request', { patient, purpose: 'treatment' });
     const rel = await net.client.releaseRecords(who['derm']!, general.txId);
-    assert.ok(!rel.records.some((r) => r.id === ids['depression']), 'mental-health record withheld');
-    assert.equal(rel.records.length, 3);
+    assert.ok(!rel.release.records.some((r) => r.id === ids['depression']), 'mental-health record withheld');
+    assert.equal(rel.release.records.length, 3);
   });
 
   test('revocation: the next read is denied', async () => {
@@ -223,7 +225,7 @@ describe('records, consent and audited access (end to end)', () => {
     });
     assert.equal(bg.code, 'VALID');
     const rel = await net.client.releaseRecords(who['erin']!, bg.txId);
-    const types = (await openReleased(rel.records, who['erin']!.memberId, enc['erin']!.privateKey, patient))
+    const types = (await openReleased(rel.release, who['erin']!.memberId, enc['erin']!.privateKey))
       .map((r) => r['resourceType'])
       .sort();
     assert.deepEqual(types, ['AllergyIntolerance', 'Condition', 'MedicationRequest']);
