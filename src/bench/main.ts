@@ -8,6 +8,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { benchVerify } from '../node/crypto/verify-pool.bench.js';
 import { benchLedger } from './ledger-bench.js';
 import { DEFAULT_POLICIES } from '../protocol/genesis.js';
+import { benchRecords } from './records-bench.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,8 +41,18 @@ const ledger = await benchLedger({
   maxBlockTxs: arg('block-txs', DEFAULT_POLICIES.maxBlockTxs),
   blockTimeoutMs: arg('block-timeout-ms', DEFAULT_POLICIES.blockTimeoutMs),
 });
+say('Records: consented read and emergency summary (1,000 resources)…');
+const records = await benchRecords({
+  reads: arg('reads', 200),
+  summaryResources: arg('summary-resources', 1000),
+  summaryReads: arg('summary-reads', 50),
+});
+say(
+  `  consented read p50 ${records.consented_read_p50_ms} ms, p99 ${records.consented_read_p99_ms} ms; emergency summary (${records.emergency_summary_records} of ${records.patient_resources}) p50 ${records.emergency_summary_p50_ms} ms, p99 ${records.emergency_summary_p99_ms} ms`,
+);
 const result = {
   bench: 'embedded-node',
+  ...records,
   tps: ledger.tps,
   p50_ms: ledger.p50_ms,
   p99_ms: ledger.p99_ms,

@@ -508,25 +508,40 @@ export function recordAad(id: string, version: number, patient: string): Uint8Ar
 const WRAP_NONCE_LENGTH = 12;
 const RELEASE_AAD = utf8('healthledger/v1/release-key');
 
-/** AES-256-GCM wrap of a 32-byte key under a 32-byte key-encryption key; `aad` binds it. Returns base64url(nonce ‖ ct ‖ tag). */
-export async function wrapKey(kek: Uint8Array, key: Uint8Array, aad: Uint8Array): Promise<string> {
-  if (kek.length !== 32 || key.length !== DATA_KEY_LENGTH)
-    throw new EnvelopeError('BAD_KEY', 'keys must be 32 bytes');
+/** A key-encryption key imported once for many {@link wrapKey}/{@link unwrapKey} calls. */
+export async function importWrappingKey(kek: Uint8Array): Promise<CryptoKey> {
+  if (kek.length !== 32) throw new EnvelopeError('BAD_KEY', 'key-encryption key must be 32 bytes');
+  return subtle().importKey('raw', ab(kek), { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
+}
+
+const asWrappingKey = (kek: Uint8Array | CryptoKey): Promise<CryptoKey> =>
+  kek instanceof Uint8Array ? importWrappingKey(kek) : Promise.resolve(kek);
+
+/** AES-256-GCM wrap of a 32-byte key under a key-encryption key; `aad` binds it. Returns base64url(nonce ‖ ct ‖ tag). */
+export async function wrapKey(
+  kek: Uint8Array | CryptoKey,
+  key: Uint8Array,
+  aad: Uint8Array,
+): Promise<string> {
+  if (key.length !== DATA_KEY_LENGTH) throw new EnvelopeError('BAD_KEY', 'keys must be 32 bytes');
   const nonce = randomBytes(WRAP_NONCE_LENGTH);
-  const k = await subtle().importKey('raw', ab(kek), { name: 'AES-GCM' }, false, ['encrypt']);
   const ct = await subtle().encrypt(
     { name: 'AES-GCM', iv: nonce, additionalData: ab(aad), tagLength: 128 },
-    k,
+    await asWrappingKey(kek),
     ab(key),
   );
   return toBase64Url(concatBytes(nonce, new Uint8Array(ct)));
 }
 
 /** Inverse of {@link wrapKey}; `DECRYPT_FAILED` for a wrong key, aad or any altered byte. */
-export async function unwrapKey(kek: Uint8Array, wrapped: string, aad: Uint8Array): Promise<Uint8Array> {
+export async function unwrapKey(
+  kek: Uint8Array | CryptoKey,
+  wrapped: string,
+  aad: Uint8Array,
+): Promise<Uint8Array> {
   const bytes = decodeField(wrapped, 'wrapped key', WRAP_NONCE_LENGTH + DATA_KEY_LENGTH + TAG_LENGTH);
+  const k = await asWrappingKey(kek);
   try {
-    const k = await subtle().importKey('raw', ab(kek), { name: 'AES-GCM' }, false, ['decrypt']);
     const pt = await subtle().decrypt(
       {
         name: 'AES-GCM',
@@ -611,6 +626,16 @@ export async function sealRelease(
   }
 }
 
+/**
+ * HPKE-wraps a release key to its recipient (what {@link sealRelease} does once per release), for
+ * custodians that wrap the per-record keys with a native AES-GCM in the same {@link wrapKey} format.
+ */
+export async function wrapReleaseKey(releaseKey: Uint8Array, to: Recipient): Promise<WrappedKey> {
+  checkRecipientId(to.id);
+  checkKey(to.publicKey, `public key of ${JSON.stringify(to.id)}`);
+  return wrapFor(releaseKey, to, RELEASE_AAD);
+}
+
 /** Opens a release as its recipient: plaintext per record, in order. `DECRYPT_FAILED` on any tampering. */
 export async function openRelease(
   bundle: ReleaseBundle,
@@ -628,22 +653,23 @@ export async function openRelease(
   };
   const releaseKey = await unwrapDataKey(carrier, recipientId, privateKey, RELEASE_AAD);
   try {
-    const out: { id: string; version: number; resourceType: string; plaintext: Uint8Array }[] = [];
-    for (const r of bundle.records) {
-      const aad = recordAad(r.id, r.version, bundle.patient);
-      const dataKey = await unwrapKey(releaseKey, r.key, aad);
-      try {
-        const plaintext = await decryptContent(
-          { v: 1, alg: 'A256GCM', nonce: r.nonce, ciphertext: r.ciphertext, keys: [] },
-          dataKey,
-          aad,
-        );
-        out.push({ id: r.id, version: r.version, resourceType: r.resourceType, plaintext });
-      } finally {
-        dataKey.fill(0);
-      }
-    }
-    return out;
+    const k = await importWrappingKey(releaseKey);
+    return await Promise.all(
+      bundle.records.map(async (r) => {
+        const aad = recordAad(r.id, r.version, bundle.patient);
+        const dataKey = await unwrapKey(k, r.key, aad);
+        try {
+          const plaintext = await decryptContent(
+            { v: 1, alg: 'A256GCM', nonce: r.nonce, ciphertext: r.ciphertext, keys: [] },
+            dataKey,
+            aad,
+          );
+          return { id: r.id, version: r.version, resourceType: r.resourceType, plaintext };
+        } finally {
+          dataKey.fill(0);
+        }
+      }),
+    );
   } finally {
     releaseKey.fill(0);
   }

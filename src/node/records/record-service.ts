@@ -27,10 +27,8 @@ import {
   parseSealedRecord,
   recordAad,
   sealRecordWithKey,
-  sealRelease,
+  wrapReleaseKey,
   unwrapDataKey,
-  unwrapKey,
-  wrapKey,
   type EncryptionKeyPair,
   type ReleaseBundle,
   type SealedRecord,
@@ -58,6 +56,7 @@ import type { MemberRecord } from '../../contracts/contract.js';
 import type { LedgerNode } from '../ledger-node.js';
 import type { Clock } from '../ordering/orderer.js';
 import { verifySignedRequest } from './signed-request.js';
+import { unwrapKeyNative, wrapKeyNative } from './native-wrap.js';
 
 /** The custodian service identity of this organization. */
 export interface CustodianIdentity {
@@ -358,20 +357,45 @@ export class RecordService {
       this.log('records.release.refused', { requester: signer.id, code: 'ENCRYPTION_KEY_MISSING' });
       throw new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'publish an encryption key first');
     }
-    const items = [];
+    const items: {
+      id: string;
+      version: number;
+      resourceType: string;
+      sealed: SealedRecord;
+      dataKey: Uint8Array;
+    }[] = [];
     try {
-      for (const row of rows) {
-        const sealed = parseSealedRecord(JSON.parse(row.envelope));
+      const sealed = rows.map((row) => parseSealedRecord(JSON.parse(row.envelope)));
+      const keys = await Promise.all(rows.map((row, i) => this.dataKeyOf(row, sealed[i]!, grant.patient)));
+      for (const [i, row] of rows.entries())
         items.push({
           id: row.id,
           version: row.version,
           resourceType: row.resource_type,
-          sealed,
-          dataKey: await this.dataKeyOf(row, sealed, grant.patient),
+          sealed: sealed[i]!,
+          dataKey: keys[i]!,
         });
-      }
       // One HPKE wrap to the requester for the whole release; only that key leaves.
-      const release = await sealRelease({ id: signer.id, publicKey: requesterKey }, grant.patient, items);
+      const releaseKey = new Uint8Array(randomBytes(32));
+      let release: ReleaseBundle;
+      try {
+        release = {
+          v: 1,
+          recipient: signer.id,
+          patient: grant.patient,
+          releaseKey: await wrapReleaseKey(releaseKey, { id: signer.id, publicKey: requesterKey }),
+          records: items.map((it) => ({
+            id: it.id,
+            version: it.version,
+            resourceType: it.resourceType,
+            nonce: it.sealed.nonce,
+            ciphertext: it.sealed.ciphertext,
+            key: wrapKeyNative(releaseKey, it.dataKey, recordAad(it.id, it.version, grant.patient)),
+          })),
+        };
+      } finally {
+        releaseKey.fill(0);
+      }
       this.log('records.release', { requester: signer.id, accessTxId: grant.txId, records: items.length });
       return { grant, release };
     } finally {
@@ -491,7 +515,7 @@ export class RecordService {
       aad,
     );
     try {
-      return { sealed, custodianKey: await wrapKey(this.kek, dataKey, aad) };
+      return { sealed, custodianKey: wrapKeyNative(this.kek, dataKey, aad) };
     } finally {
       dataKey.fill(0);
     }
@@ -500,7 +524,7 @@ export class RecordService {
   /** The record's data key: the custodian's symmetric copy, or (older rows) its HPKE-wrapped one. */
   private async dataKeyOf(row: RecordRow, sealed: SealedRecord, patient: string): Promise<Uint8Array> {
     const aad = recordAad(row.id, row.version, patient);
-    if (row.custodian_key) return unwrapKey(this.kek, row.custodian_key, aad);
+    if (row.custodian_key) return unwrapKeyNative(this.kek, row.custodian_key, aad);
     return unwrapDataKey(sealed, this.custodian.memberId, this.custodian.encryption.privateKey, aad);
   }
 
