@@ -17,6 +17,8 @@
  * @module
  */
 import { createHmac, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { BlobStore } from './blob-store.js';
 import type { Database as Db } from 'better-sqlite3';
 import { fromBase64Url, fromUtf8, utf8 } from '../../protocol/bytes.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
@@ -78,6 +80,7 @@ interface RecordRow {
 
 export class RecordService {
   private readonly db: Db;
+  private readonly blobs: BlobStore;
   /** Key-encryption key for the custodian's fast copy of each data key (derived; nothing new to store). */
   private readonly kek: Uint8Array;
 
@@ -87,6 +90,7 @@ export class RecordService {
     private readonly custodian: CustodianIdentity,
     private readonly clock: Clock,
     private readonly log: (event: string, fields: Record<string, unknown>) => void = () => {},
+    blobDir?: string,
   ) {
     this.db = openDatabase(dbPath);
     this.db.exec(`
@@ -97,7 +101,12 @@ export class RecordService {
       CREATE INDEX IF NOT EXISTS records_by_patient ON records (patient);
       CREATE TABLE IF NOT EXISTS patient_secrets (patient TEXT PRIMARY KEY, secret BLOB NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS seen_requests (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS blobs (
+        id TEXT PRIMARY KEY, patient TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,
+        wrapped_key TEXT NOT NULL, author TEXT NOT NULL) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS blobs_by_patient ON blobs (patient);
     `);
+    this.blobs = new BlobStore(blobDir ?? join(dirname(dbPath), 'blobs'));
     this.kek = new Uint8Array(
       hkdfSync(
         'sha256',
@@ -443,6 +452,7 @@ export class RecordService {
     signer: MemberRecord;
     grant: AccessGrant;
     rows: RecordRow[];
+    payload: Record<string, unknown>;
   } {
     const { signer, payload } = verifySignedRequest(request, type, this.requestContext());
     const get = (k: string) => this.node.getState(k);
@@ -469,7 +479,7 @@ export class RecordService {
       const entry = readJson<RecordEntry>(get, HealthKeys.record(row.id));
       return entry !== undefined && entry.version === row.version && inScope(grant, entry);
     });
-    return { signer, grant, rows };
+    return { signer, grant, rows, payload };
   }
 
   /**
@@ -479,6 +489,7 @@ export class RecordService {
   async erase(patient: string): Promise<{ records: number; txId: string }> {
     if (this.node.getState(HealthKeys.erasure(patient)) === undefined)
       throw new HealthLedgerError('ERASURE_NOT_REQUESTED');
+    let blobIds: string[] = [];
     const n = this.db.transaction(() => {
       const count = (
         this.db.prepare('SELECT count(DISTINCT id) AS n FROM records WHERE patient = ?').get(patient) as {
@@ -486,9 +497,14 @@ export class RecordService {
         }
       ).n;
       this.db.prepare('DELETE FROM records WHERE patient = ?').run(patient);
+      blobIds = (
+        this.db.prepare('SELECT id FROM blobs WHERE patient = ?').all(patient) as { id: string }[]
+      ).map((b) => b.id);
+      this.db.prepare('DELETE FROM blobs WHERE patient = ?').run(patient);
       this.db.prepare('DELETE FROM patient_secrets WHERE patient = ?').run(patient);
       return count;
     })();
+    for (const id of blobIds) await this.blobs.delete(id);
     // SQLite keeps freed pages: overwrite them so no ciphertext or key bytes linger in the file.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.exec('VACUUM');
@@ -526,6 +542,104 @@ export class RecordService {
     const aad = recordAad(row.id, row.version, patient);
     if (row.custodian_key) return unwrapKeyNative(this.kek, row.custodian_key, aad);
     return unwrapDataKey(sealed, this.custodian.memberId, this.custodian.encryption.privateKey, aad);
+  }
+
+  /**
+   * Stores a large binary (imaging, PDF) for a patient, streamed and encrypted with a fresh key
+   * (STREAM construction, blob-store.ts); the key is kept wrapped under the custodian's KEK. A
+   * signed `blob.put` request `{ patient, contentType }` from a practitioner of this organization
+   * authorizes it. Reference it from a `DocumentReference`/`Binary` record as
+   * `urn:healthledger:blob:<id>`.
+   */
+  async putBlob(
+    request: unknown,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<{ blobId: string; size: number; url: string }> {
+    const { signer, payload } = verifySignedRequest(request, 'blob.put', this.requestContext());
+    if (signer.org !== this.org || (signer.role !== 'practitioner' && signer.role !== 'custodian'))
+      throw new HealthLedgerError(
+        'UNAUTHORIZED_ROLE',
+        `only practitioners of ${this.org} store its binaries`,
+      );
+    const patient = payload['patient'];
+    const contentType = payload['contentType'];
+    if (typeof patient !== 'string' || readPatient((k) => this.node.getState(k), patient) === undefined)
+      throw new HealthLedgerError('UNKNOWN_PATIENT');
+    if (typeof contentType !== 'string' || !/^[a-z]+\/[A-Za-z0-9.+-]{1,100}$/.test(contentType))
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'contentType');
+    if (this.node.getState(HealthKeys.erasure(patient)) !== undefined)
+      throw new HealthLedgerError('PATIENT_ERASED');
+    const key = new Uint8Array(randomBytes(32));
+    try {
+      const put = await this.blobs.put(body, key);
+      const wrapped = wrapKeyNative(this.kek, key, utf8(`healthledger/v1/blob|${put.id}|${patient}`));
+      this.db
+        .prepare(
+          'INSERT OR REPLACE INTO blobs (id, patient, content_type, size, wrapped_key, author) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(put.id, patient, contentType, put.plaintextSize, wrapped, signer.id);
+      this.log('records.blob.put', { author: signer.id, blobId: put.id, size: put.plaintextSize });
+      return { blobId: put.id, size: put.plaintextSize, url: `urn:healthledger:blob:${put.id}` };
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /**
+   * Streams a binary to a requester whose committed grant covers a record of the patient that
+   * references it (signed `blob.get` request `{ accessTxId, blobId }`). Decrypted chunk by chunk,
+   * each authenticated before release.
+   */
+  async getBlob(
+    request: unknown,
+  ): Promise<{ contentType: string; size: number; stream: AsyncIterable<Uint8Array> }> {
+    const { grant, rows, signer, payload } = this.granted(request, 'blob.get');
+    const blobId = typeof payload['blobId'] === 'string' ? payload['blobId'] : '';
+    const blob = this.db
+      .prepare('SELECT patient, content_type, size, wrapped_key FROM blobs WHERE id = ?')
+      .get(blobId) as
+      { patient: string; content_type: string; size: number; wrapped_key: string } | undefined;
+    if (blob === undefined || blob.patient !== grant.patient)
+      throw new HealthLedgerError('NOT_FOUND', 'no such binary for this patient');
+    // Released only if a record the grant covers points at it.
+    const url = `urn:healthledger:blob:${blobId}`;
+    let referenced = false;
+    for (const row of rows) {
+      if (
+        row.resource_type !== 'DocumentReference' &&
+        row.resource_type !== 'Binary' &&
+        row.resource_type !== 'Media'
+      )
+        continue;
+      const sealed = parseSealedRecord(JSON.parse(row.envelope));
+      const dataKey = await this.dataKeyOf(row, sealed, grant.patient);
+      try {
+        const text = fromUtf8(
+          await openWithDataKey(sealed, dataKey, recordAad(row.id, row.version, grant.patient)),
+        );
+        if (text.includes(JSON.stringify(url))) referenced = true;
+      } finally {
+        dataKey.fill(0);
+      }
+      if (referenced) break;
+    }
+    if (!referenced)
+      throw new HealthLedgerError('ACCESS_NOT_GRANTED', 'the grant covers no record referencing this binary');
+    const key = unwrapKeyNative(
+      this.kek,
+      blob.wrapped_key,
+      utf8(`healthledger/v1/blob|${blobId}|${blob.patient}`),
+    );
+    this.log('records.blob.get', { requester: signer.id, blobId });
+    const blobs = this.blobs;
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      try {
+        yield* blobs.get(blobId, key);
+      } finally {
+        key.fill(0);
+      }
+    }
+    return { contentType: blob.content_type, size: blob.size, stream: stream() };
   }
 
   /** How many record versions this custodian holds for a patient (for tests and metrics). */

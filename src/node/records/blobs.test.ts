@@ -1,0 +1,116 @@
+/**
+ * Large binaries: streamed in encrypted, referenced from a DocumentReference, streamed out only
+ * under a grant that covers that record; never held whole in memory; shredded on erasure.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { toBase64Url } from '../../protocol/bytes.js';
+import { generateEncryptionKeyPair } from '../../protocol/envelope.js';
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { startTestNetwork, type TestNetwork } from '../../test-support/harness.js';
+import type { Identity } from '../../sdk/client.js';
+
+const MiB = 1024 * 1024;
+let net: TestNetwork;
+let dana: Identity;
+let alice: Identity;
+let erin: Identity;
+
+/** 40 MiB of deterministic bytes, produced chunk by chunk. */
+async function* imaging(): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < 40; i++) yield new Uint8Array(MiB).fill(i + 1);
+}
+const expectedDigest = (() => {
+  const h = createHash('sha256');
+  for (let i = 0; i < 40; i++) h.update(new Uint8Array(MiB).fill(i + 1));
+  return h.digest('hex');
+})();
+
+before(async () => {
+  net = await startTestNetwork();
+  dana = await net.enroll('st-mary', 'p-dana', 'patient');
+  alice = await net.enroll('st-mary', 'dr-alice', 'practitioner');
+  erin = await net.enroll('city-clinic', 'dr-erin', 'practitioner');
+  const kp = await generateEncryptionKeyPair();
+  await net.client.sendAndVerify(dana, 'member.set-encryption-key', { publicKey: toBase64Url(kp.publicKey) });
+});
+after(async () => net.destroy());
+
+test(
+  'a 40 MiB binary streams in and out under a grant, in bounded memory; erasure shreds it',
+  { timeout: 120_000 },
+  async () => {
+    global.gc?.();
+    const rss0 = process.memoryUsage().rss;
+    const put = await net.records.putBlob(
+      net.client.sign(alice, 'blob.put', { patient: dana.memberId, contentType: 'application/dicom' }),
+      imaging(),
+    );
+    assert.equal(put.size, 40 * MiB);
+    await net.client.writeRecord(alice, dana.memberId, {
+      resourceType: 'DocumentReference',
+      status: 'current',
+      content: [{ attachment: { contentType: 'application/dicom', url: put.url, title: 'CT head' } }],
+    });
+    const now = Date.now();
+    const get = (accessTxId: string) =>
+      net.records.getBlob(net.client.sign(erin, 'blob.get', { accessTxId, blobId: put.blobId }));
+
+    // A grant that does not cover documents: refused.
+    await net.client.sendAndVerify(dana, 'consent.grant', {
+      id: 'labs',
+      patient: dana.memberId,
+      actor: { kind: 'member', id: erin.memberId },
+      categories: ['labs'],
+      purposes: ['treatment'],
+      validFromMs: now - 60_000,
+      validUntilMs: now + 3_600_000,
+    });
+    const labs = await net.client.sendAndVerify(erin, 'access.request', {
+      patient: dana.memberId,
+      purpose: 'treatment',
+      categories: ['labs'],
+    });
+    await assert.rejects(
+      get(labs.txId),
+      (e: unknown) => (e as HealthLedgerError).code === 'ACCESS_NOT_GRANTED',
+    );
+
+    await net.client.sendAndVerify(dana, 'consent.grant', {
+      id: 'docs',
+      patient: dana.memberId,
+      actor: { kind: 'member', id: erin.memberId },
+      categories: ['*'],
+      purposes: ['treatment'],
+      validFromMs: now - 60_000,
+      validUntilMs: now + 3_600_000,
+    });
+    const access = await net.client.sendAndVerify(erin, 'access.request', {
+      patient: dana.memberId,
+      purpose: 'treatment',
+    });
+    const blob = await get(access.txId);
+    assert.equal(blob.contentType, 'application/dicom');
+    const h = createHash('sha256');
+    let n = 0;
+    for await (const chunk of blob.stream) {
+      h.update(chunk);
+      n += chunk.length;
+    }
+    assert.equal(n, 40 * MiB);
+    assert.equal(h.digest('hex'), expectedDigest);
+    global.gc?.();
+    const grew = (process.memoryUsage().rss - rss0) / MiB;
+    assert.ok(grew < 40, `RSS grew ${grew.toFixed(1)} MiB: the binary was held in memory`);
+
+    await net.client.sendAndVerify(dana, 'erasure.request', { patient: dana.memberId });
+    const deadline = Date.now() + 10_000;
+    while (net.records.countFor(dana.memberId) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(
+      get(access.txId),
+      (e: unknown) => (e as HealthLedgerError).code === 'PATIENT_ERASED',
+    );
+  },
+);
