@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { toBase64Url } from '../../protocol/bytes.js';
 import { generateEncryptionKeyPair } from '../../protocol/envelope.js';
-import { HealthLedgerError } from '../../protocol/errors.js';
+import type { HealthLedgerError } from '../../protocol/errors.js';
 import { startTestNetwork, type TestNetwork } from '../../test-support/harness.js';
 import type { Identity } from '../../sdk/client.js';
 
