@@ -8,14 +8,18 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import { ApiErrorCodes, HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
-import { MAX_BATCH, Routes, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
+import { MAX_BATCH, Routes, routePath, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
 import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
+import type { EventsService } from '../node/events/events-service.js';
+import { bearerToken } from '../node/events/tokens.js';
 import { registerFhir } from './fhir.js';
 
 export interface AppOptions {
   /** The custodian's records service; the record routes exist only with it. */
   records?: RecordService;
+  /** The patient events service; the events, audit, stream and subscription routes exist only with it. */
+  events?: EventsService;
   /** Largest request body accepted (bytes). */
   bodyLimit?: number;
   /** Default and maximum wait for `wait=true` submissions. */
@@ -176,6 +180,58 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
     route(Routes.writeRecord, async (req, reply) => reply.status(201).send(await records.write(req.body)));
     route(Routes.releaseRecords, (req) => records.release(req.body));
     registerFhir(app, node, records);
+  }
+
+  const events = opts.events;
+  if (events) {
+    type PatientReq = {
+      query: { after?: number; limit?: number; token?: string };
+      params: { org: string; member: string };
+      headers: Record<string, string | string[] | undefined>;
+    };
+    const patientOf = (req: PatientReq) => `${req.params.org}/${req.params.member}`;
+    route(Routes.eventsToken, (req) => events.issueToken(req.body));
+    route(Routes.createSubscription, (req, reply) =>
+      reply.status(201).send(events.createSubscription(req.body)),
+    );
+    route(Routes.patientEvents, (r) => {
+      const req = r as unknown as PatientReq;
+      const patient = patientOf(req);
+      events.authorize(patient, bearerToken(req.headers['authorization']));
+      return events.page(patient, req.query.after, req.query.limit);
+    });
+    route(Routes.auditEvents, (r, reply) => {
+      const req = r as unknown as PatientReq;
+      const patient = patientOf(req);
+      events.authorize(patient, bearerToken(req.headers['authorization']));
+      const self = routePath(Routes.auditEvents.url, { org: req.params.org, member: req.params.member });
+      const bundle = events.auditBundle(patient, self, req.query.after, req.query.limit);
+      return reply
+        .header('content-type', 'application/fhir+json; charset=utf-8')
+        .send(JSON.stringify(bundle));
+    });
+    route(Routes.eventStream, (r, reply) => {
+      const req = r as unknown as PatientReq;
+      const patient = patientOf(req);
+      const { expiresAtMs } = events.authorize(
+        patient,
+        req.query.token ?? bearerToken(req.headers['authorization']),
+      );
+      let after = req.query.after ?? 0;
+      const lastId = req.headers['last-event-id'];
+      if (lastId !== undefined) {
+        if (typeof lastId !== 'string' || !/^[0-9]{1,15}$/.test(lastId.trim()))
+          throw new HealthLedgerError('MALFORMED_REQUEST', 'Last-Event-ID must be an event seq');
+        after = Number(lastId.trim());
+      }
+      reply.hijack();
+      events.openStream(reply.raw, patient, after, expiresAtMs);
+    });
+    // Open event streams would keep the server from closing: end them first.
+    app.addHook('preClose', (done) => {
+      events.closeStreams();
+      done();
+    });
   }
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));

@@ -10,10 +10,13 @@ import { systemClock } from '../node/ordering/orderer.js';
 import { RecordService } from '../node/records/record-service.js';
 import { ensureCustodian } from '../node/records/custodian.js';
 import { join } from 'node:path';
+import { EventsService, type EventsServiceOptions } from '../node/events/events-service.js';
 
 export interface Served {
   running: RunningNode;
   records: RecordService;
+  /** Patient events: index, tokens, SSE streams, webhooks, AuditEvent export. */
+  events: EventsService;
   app: FastifyInstance;
   url: string;
   close(): Promise<void>;
@@ -26,7 +29,13 @@ export function jsonLog(event: string, fields: Record<string, unknown>): void {
 
 export async function serveHome(
   dir: string,
-  overrides: { host?: string; port?: number; log?: (e: string, f: Record<string, unknown>) => void } = {},
+  overrides: {
+    host?: string;
+    port?: number;
+    log?: (e: string, f: Record<string, unknown>) => void;
+    /** Events service knobs (tests: heartbeat, webhook timers and retry delays). */
+    events?: EventsServiceOptions;
+  } = {},
 ): Promise<Served> {
   const { genesis, config, nodeKey } = loadHome(dir);
   const log = overrides.log ?? jsonLog;
@@ -63,13 +72,24 @@ export async function serveHome(
       }
     });
   });
-  const app = await buildApp(running.node, { records });
+  // Patient events: the index catches up with the ledger before the API serves it.
+  let events: EventsService;
+  try {
+    events = await EventsService.start(dir, running.node, { ...overrides.events, log });
+  } catch (e) {
+    records.close();
+    await running.close();
+    throw e;
+  }
+  const app = await buildApp(running.node, { records, events });
   const host = overrides.host ?? config.host;
   const port = overrides.port ?? config.port;
   let address: string;
   try {
     address = await app.listen({ host, port });
   } catch (e) {
+    await running.node.stop();
+    await events.close();
     records.close();
     await running.close();
     throw e;
@@ -78,10 +98,14 @@ export async function serveHome(
   return {
     running,
     records,
+    events,
     app,
     url: address,
     async close() {
       await app.close();
+      // Stop ordering first (the last blocks reach the event index), then events, then the store.
+      await running.node.stop();
+      await events.close();
       await running.close();
       records.close();
     },

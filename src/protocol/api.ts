@@ -33,6 +33,14 @@ export const SignedTxSchema = T.Object(
   { additionalProperties: false, description: 'A signed transaction envelope: { body, sig }.' },
 );
 
+const MemberPart = T.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+/** A patient by member id `<org>/<member>`, as two path segments. */
+const PatientParams = T.Object({ org: MemberPart, member: MemberPart });
+const EventsPageQuery = T.Object({
+  after: T.Optional(T.Integer({ minimum: 0, default: 0, description: 'Return events with seq > after.' })),
+  limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+
 /** A route definition. */
 export interface RouteDef {
   method: 'GET' | 'POST';
@@ -150,6 +158,52 @@ export const Routes = {
     tags: ['records'],
     body: SignedTxSchema,
   },
+  eventsToken: {
+    method: 'POST',
+    url: '/v1/events/token',
+    summary:
+      "A bearer token (15 min) for a patient's event trail: signed events.token request { patient } from the patient, a proxy, or an auditor of the patient's organization.",
+    tags: ['events'],
+    body: SignedTxSchema,
+  },
+  patientEvents: {
+    method: 'GET',
+    url: '/v1/patients/:org/:member/events',
+    summary:
+      "The patient's events (every access, denial, consent grant and revocation, break-glass, registration, erasure), oldest first after a cursor. Authorization: Bearer <events token>.",
+    tags: ['events'],
+    params: PatientParams,
+    querystring: EventsPageQuery,
+  },
+  auditEvents: {
+    method: 'GET',
+    url: '/v1/patients/:org/:member/audit-events',
+    summary:
+      "The patient's trail as a FHIR R4 searchset Bundle of AuditEvents (IHE BALP shape); each entry's id is the ledger txId, provable with GET /v1/transactions/:txId. Authorization: Bearer <events token>.",
+    tags: ['events', 'fhir'],
+    params: PatientParams,
+    querystring: EventsPageQuery,
+  },
+  eventStream: {
+    method: 'GET',
+    url: '/v1/patients/:org/:member/stream',
+    summary:
+      "Server-Sent Events: the patient's events after Last-Event-ID (header) or ?after=, then live within a second of commit (id: seq, event: kind, data: JSON). Token in ?token= (EventSource cannot send headers) or Authorization: Bearer.",
+    tags: ['events'],
+    params: PatientParams,
+    querystring: T.Object({
+      token: T.Optional(T.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9._-]+$' })),
+      after: T.Optional(T.Integer({ minimum: 0 })),
+    }),
+  },
+  createSubscription: {
+    method: 'POST',
+    url: '/v1/subscriptions',
+    summary:
+      'Subscribe a webhook to a patient\'s events: signed subscription.create request { patient, url } (same signers as events.token). Answers { id, secret } once; deliveries are signed with X-HealthLedger-Signature: t=<ms>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.',
+    tags: ['events'],
+    body: SignedTxSchema,
+  },
   health: {
     method: 'GET',
     url: '/health',
@@ -181,3 +235,25 @@ export type SubmitResultWire =
   | { txId: string; status: 'committed'; height: number; index: number; seq: number; code: string }
   | { txId: string; status: 'accepted' }
   | { txId: string | null; status: 'rejected'; error: { code: string; message: string } };
+
+/** One event of a patient's trail (no health data: ids, type, validation code, purpose, block time). */
+export interface PatientEventWire {
+  /** Ledger log position + 1: the cursor for `after`, `Last-Event-ID` and webhook event ids. */
+  seq: number;
+  /** e.g. access.granted, access.denied, consent.granted, consent.revoked, break-glass, record.registered, erasure.requested, erasure.completed. */
+  kind: string;
+  patient: string;
+  txId: string;
+  type: string;
+  code: string;
+  actor: string;
+  height: number;
+  atMs: number;
+  detail: Record<string, string | number | boolean | string[]>;
+}
+
+/** A page of events; pass `next` as `after` to continue (a short page means caught up). */
+export interface EventsPageWire {
+  events: PatientEventWire[];
+  next: number;
+}

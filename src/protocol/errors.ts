@@ -77,6 +77,36 @@ export const ApiErrorCodes = {
     status: 409,
     message: 'Erasure can run only after the patient requested it on the ledger.',
   },
+  EVENTS_TOKEN_MISSING: {
+    status: 401,
+    message: 'No events token: send `Authorization: Bearer <token>` (or `?token=` on the event stream).',
+  },
+  EVENTS_TOKEN_INVALID: {
+    status: 401,
+    message: 'The events token is malformed or was not issued by this node.',
+  },
+  EVENTS_TOKEN_EXPIRED: {
+    status: 401,
+    message: 'The events token has expired; obtain a new one with a signed events.token request.',
+  },
+  EVENTS_TOKEN_WRONG_PATIENT: {
+    status: 403,
+    message: "The events token was issued for another patient's events.",
+  },
+  NOT_PATIENT_PROXY_OR_AUDITOR: {
+    status: 403,
+    message:
+      "Only the patient, a proxy they named, or an auditor of the patient's organization may follow the patient's events.",
+  },
+  INVALID_WEBHOOK_URL: {
+    status: 400,
+    message: 'The webhook URL must be an absolute http(s) URL without credentials, at most 2048 characters.',
+  },
+  AUDIT_EVENT_MISMATCH: {
+    status: 502,
+    message:
+      'SDK: an exported AuditEvent does not match the ledger entry its verified receipt proves (the node misreported it).',
+  },
   INTERNAL: {
     status: 500,
     message: 'An unexpected server fault (a bug): reported, never caused by client input.',

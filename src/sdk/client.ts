@@ -326,7 +326,8 @@ export class HealthLedgerClient {
       const mismatch = (what: string): never => {
         throw new HealthLedgerError('AUDIT_EVENT_MISMATCH', `AuditEvent ${ev?.id ?? '?'}: ${what}`);
       };
-      if (ev?.resourceType !== 'AuditEvent' || typeof ev.id !== 'string') return mismatch('not an AuditEvent');
+      if (ev?.resourceType !== 'AuditEvent' || typeof ev.id !== 'string')
+        return mismatch('not an AuditEvent');
       const detail = (k: string) => ev.entity?.[1]?.detail?.find((d) => d.type === k)?.valueString;
       const txId = detail('txId');
       if (txId !== ev.id) mismatch('txId detail differs from the id');

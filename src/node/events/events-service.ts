@@ -1,0 +1,217 @@
+/**
+ * The patient events service: the event index, bearer tokens, SSE streams, webhook delivery
+ * and the FHIR AuditEvent export, behind the few calls the API makes.
+ *
+ * Who may follow a patient's events: the patient, a proxy the patient named (`actsForPatient`),
+ * or an auditor of the patient's organization. They prove it with a signed request — the same
+ * `{ body, sig }` envelope as a transaction, checked like one (membership, revocation, strict
+ * Ed25519, time window, no replay) but never ordered:
+ *
+ * - `events.token` `{ patient }` → a bearer token for 15 minutes (tokens.ts);
+ * - `subscription.create` `{ patient, url }` → a webhook subscription `{ id, secret }` (webhooks.ts).
+ *
+ * Files in the node home: `data/events.sqlite` (derived index, rebuildable: delete it freely),
+ * `data/subscriptions.sqlite` (subscriptions, cursors, seen request ids: not derived — keep it),
+ * `keys/events-secret` (token MAC key, 0600).
+ * @module
+ */
+import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
+import type { Database as Db } from 'better-sqlite3';
+import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
+import type { MemberRecord } from '../../contracts/contract.js';
+import { actsForPatient, readPatient } from '../../contracts/health/model.js';
+import { homePaths } from '../home.js';
+import type { LedgerNode } from '../ledger-node.js';
+import { systemClock, type Clock } from '../ordering/orderer.js';
+import { verifySignedRequest, type SignedRequestContext } from '../records/signed-request.js';
+import { openDatabase } from '../store/ledger-store.js';
+import { auditEventBundle } from './audit-event.js';
+import { EventIndex, type PatientEvent } from './event-index.js';
+import { EventStreams } from './streams.js';
+import { EventTokens, EVENTS_TOKEN_TTL_MS, loadOrCreateEventsSecret } from './tokens.js';
+import { WebhookDeliverer, checkWebhookUrl, type WebhookOptions } from './webhooks.js';
+
+export interface EventsServiceOptions {
+  clock?: Clock;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** SSE heartbeat interval (default 15 s). */
+  heartbeatMs?: number;
+  tokenTtlMs?: number;
+  /** Webhook delivery knobs (timers, retry delays, timeout, transport). */
+  webhooks?: Omit<WebhookOptions, 'clock' | 'log'>;
+}
+
+/** Paths of the events files in a node home. */
+export const eventsPaths = (home: string) => ({
+  index: join(homePaths(home).data, 'events.sqlite'),
+  subscriptions: join(homePaths(home).data, 'subscriptions.sqlite'),
+  secret: join(home, 'keys', 'events-secret'),
+});
+
+/** Page size limits for event listings. */
+export const EVENTS_PAGE_DEFAULT = 100;
+export const EVENTS_PAGE_MAX = 1000;
+
+export class EventsService {
+  private closed = false;
+
+  private constructor(
+    private readonly node: LedgerNode,
+    readonly index: EventIndex,
+    private readonly db: Db,
+    readonly tokens: EventTokens,
+    readonly streams: EventStreams,
+    readonly webhooks: WebhookDeliverer,
+    private readonly clock: Clock,
+    private readonly log: NonNullable<EventsServiceOptions['log']>,
+  ) {}
+
+  /** Opens the index (catching up with the ledger), the subscriptions, and starts delivery. */
+  static async start(
+    home: string,
+    node: LedgerNode,
+    opts: EventsServiceOptions = {},
+  ): Promise<EventsService> {
+    const clock = opts.clock ?? systemClock;
+    const log = opts.log ?? (() => {});
+    const paths = eventsPaths(home);
+    const tokens = new EventTokens(
+      loadOrCreateEventsSecret(paths.secret),
+      clock,
+      opts.tokenTtlMs ?? EVENTS_TOKEN_TTL_MS,
+    );
+    const index = await EventIndex.open(paths.index, node, { log });
+    let db: Db;
+    try {
+      db = openDatabase(paths.subscriptions);
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS seen_requests (id TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;',
+      );
+    } catch (e) {
+      index.close();
+      throw e;
+    }
+    const streams = new EventStreams(index, {
+      clock,
+      log,
+      ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    });
+    const webhooks = new WebhookDeliverer(db, index, { ...opts.webhooks, clock, log });
+    webhooks.start();
+    node.metrics.gauge('healthledger_event_streams', () => streams.size);
+    node.metrics.gauge('healthledger_webhook_subscriptions', () => webhooks.size);
+    node.metrics.gauge('healthledger_events_indexed_height', () => index.indexedHeight);
+    return new EventsService(node, index, db, tokens, streams, webhooks, clock, log);
+  }
+
+  private requestContext(): SignedRequestContext {
+    const policies = this.node.genesis.genesis.policies;
+    const now = this.clock.now();
+    return {
+      chainId: this.node.chainId,
+      getState: (k) => this.node.getState(k),
+      nowMs: now,
+      windowMs: policies.timestampWindowMs,
+      maxBytes: 16 * 1024,
+      rememberRequest: (id, at) => {
+        // Requests older than the time window are refused anyway: their ids need not be kept.
+        this.db.prepare('DELETE FROM seen_requests WHERE at_ms < ?').run(at - 2 * policies.timestampWindowMs);
+        return (
+          this.db.prepare('INSERT OR IGNORE INTO seen_requests (id, at_ms) VALUES (?, ?)').run(id, at)
+            .changes === 1
+        );
+      },
+    };
+  }
+
+  /** The patient, a proxy, or an auditor of the patient's organization; throws otherwise. */
+  private authorizeFollower(signer: MemberRecord, patient: unknown): string {
+    if (typeof patient !== 'string' || !MEMBER_ID_PATTERN.test(patient))
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'patient: a member id');
+    const get = (k: string) => this.node.getState(k);
+    const p = readPatient(get, patient);
+    if (p === undefined) throw new HealthLedgerError('UNKNOWN_PATIENT');
+    if (!actsForPatient(get, signer, patient) && !(signer.role === 'auditor' && signer.org === p.org))
+      throw new HealthLedgerError('NOT_PATIENT_PROXY_OR_AUDITOR');
+    return patient;
+  }
+
+  /** A signed `events.token` request `{ patient }` → a bearer token for the patient's events. */
+  issueToken(request: unknown): { token: string; expiresAtMs: number } {
+    const { signer, payload } = verifySignedRequest(request, 'events.token', this.requestContext());
+    if (Object.keys(payload).some((k) => k !== 'patient'))
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient }');
+    let patient: string;
+    try {
+      patient = this.authorizeFollower(signer, payload['patient']);
+    } catch (e) {
+      this.log('events.token.refused', { signer: signer.id, code: (e as HealthLedgerError).code });
+      throw e;
+    }
+    this.log('events.token.issued', { signer: signer.id, patient });
+    return this.tokens.issue(patient);
+  }
+
+  /** A signed `subscription.create` request `{ patient, url }` → `{ id, secret }` (secret shown once). */
+  createSubscription(request: unknown): { id: string; secret: string } {
+    const { signer, payload } = verifySignedRequest(request, 'subscription.create', this.requestContext());
+    if (Object.keys(payload).some((k) => k !== 'patient' && k !== 'url'))
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient, url }');
+    const url = checkWebhookUrl(payload['url']);
+    const patient = this.authorizeFollower(signer, payload['patient']);
+    const r = this.webhooks.create(patient, url, signer.id);
+    this.log('events.subscription.created', { signer: signer.id, patient, subscription: r.id });
+    return r;
+  }
+
+  /** Checks a bearer token for `patient` (throws 401/403 codes); returns its expiry. */
+  authorize(patient: string, token: string | undefined): { expiresAtMs: number } {
+    return this.tokens.verify(token, patient);
+  }
+
+  /** A page of the patient's events after `after`; `next` is the cursor to pass as `after` next. */
+  page(patient: string, after = 0, limit = EVENTS_PAGE_DEFAULT): { events: PatientEvent[]; next: number } {
+    const events = this.index.page(patient, after, Math.min(Math.max(1, limit), EVENTS_PAGE_MAX));
+    return { events, next: events.at(-1)?.seq ?? after };
+  }
+
+  /** The patient's events as a FHIR searchset Bundle of AuditEvents (`selfUrl` without query). */
+  auditBundle(patient: string, selfUrl: string, after = 0, limit = EVENTS_PAGE_DEFAULT): Bundle<AuditEvent> {
+    const n = Math.min(Math.max(1, limit), EVENTS_PAGE_MAX);
+    const { events, next } = this.page(patient, after, n);
+    return auditEventBundle(
+      events,
+      { chainId: this.node.chainId, nodeId: this.node.nodeId },
+      {
+        self: `${selfUrl}?after=${after}&limit=${n}`,
+        ...(events.length === n ? { next: `${selfUrl}?after=${next}&limit=${n}` } : {}),
+      },
+    );
+  }
+
+  /** Streams the patient's events after `after` as SSE on `res` (already authorized). */
+  openStream(res: ServerResponse, patient: string, after: number, expiresAtMs: number): void {
+    this.streams.open(res, patient, after, expiresAtMs);
+  }
+
+  /** Ends every SSE stream (before the HTTP server closes). */
+  closeStreams(): void {
+    this.streams.closeAll();
+  }
+
+  /**
+   * Stops delivery (waiting for requests in flight), indexes what the ledger committed, and
+   * closes the files. Call after the node has stopped ordering and before its store closes.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.streams.close();
+    await this.webhooks.close();
+    this.index.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Bearer tokens for a patient's event trail. A token is obtained with a signed `events.token`
+ * request (see events-service.ts) and is good for one patient for 15 minutes:
+ *
+ *     hlev1.<base64url(patient)>.<expiresAtMs>.<base64url(HMAC-SHA256(secret, "healthledger/events-token/v1\n" + patient + "\n" + expiresAtMs))>
+ *
+ * The secret is 32 random bytes per node, in the node home at `keys/events-secret` (mode 0600);
+ * replacing the file revokes every outstanding token. Tokens are stateless: nothing is stored.
+ * @module
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fromBase64Url, toBase64Url } from '../../protocol/bytes.js';
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
+import { writeSecret } from '../home.js';
+import type { Clock } from '../ordering/orderer.js';
+
+/** How long an events token is valid. */
+export const EVENTS_TOKEN_TTL_MS = 15 * 60_000;
+
+const PREFIX = 'hlev1';
+const MAC_LABEL = 'healthledger/events-token/v1\n';
+
+/** Reads the node's events secret, creating it (0600) on first use. */
+export function loadOrCreateEventsSecret(path: string): Uint8Array {
+  if (existsSync(path)) {
+    const k = JSON.parse(readFileSync(path, 'utf8')) as { kty?: string; secret?: string };
+    const secret = typeof k.secret === 'string' ? fromBase64Url(k.secret) : new Uint8Array(0);
+    if (k.kty !== 'hmac-sha256' || secret.length !== 32)
+      throw new Error(`${path} is not a 32-byte HMAC-SHA256 secret file`);
+    return secret;
+  }
+  const secret = new Uint8Array(randomBytes(32));
+  writeSecret(path, JSON.stringify({ kty: 'hmac-sha256', secret: toBase64Url(secret) }) + '\n');
+  return secret;
+}
+
+/** Extracts the token of an `Authorization: Bearer <token>` header. */
+export function bearerToken(header: string | string[] | undefined): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const m = /^Bearer[ ]+([A-Za-z0-9._-]{1,1024})[ ]*$/i.exec(header);
+  return m?.[1];
+}
+
+export class EventTokens {
+  constructor(
+    private readonly secret: Uint8Array,
+    private readonly clock: Clock,
+    private readonly ttlMs = EVENTS_TOKEN_TTL_MS,
+  ) {
+    if (secret.length < 32) throw new Error('events secret must be at least 32 bytes');
+  }
+
+  private mac(patient: string, expiresAtMs: number): Buffer {
+    return createHmac('sha256', this.secret).update(`${MAC_LABEL}${patient}\n${expiresAtMs}`).digest();
+  }
+
+  /** A token for `patient`, valid for the TTL from now. */
+  issue(patient: string): { token: string; expiresAtMs: number } {
+    const expiresAtMs = this.clock.now() + this.ttlMs;
+    const token = [
+      PREFIX,
+      toBase64Url(new TextEncoder().encode(patient)),
+      String(expiresAtMs),
+      toBase64Url(this.mac(patient, expiresAtMs)),
+    ].join('.');
+    return { token, expiresAtMs };
+  }
+
+  /**
+   * Checks `token` grants access to `patient`'s events now; returns its expiry. Throws
+   * EVENTS_TOKEN_MISSING / EVENTS_TOKEN_INVALID / EVENTS_TOKEN_EXPIRED (401) or
+   * EVENTS_TOKEN_WRONG_PATIENT (403).
+   */
+  verify(token: string | undefined, patient: string): { expiresAtMs: number } {
+    if (token === undefined || token === '') throw new HealthLedgerError('EVENTS_TOKEN_MISSING');
+    const parts = token.split('.');
+    if (parts.length !== 4 || parts[0] !== PREFIX || !/^[0-9]{1,16}$/.test(parts[2]!))
+      throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
+    let tokenPatient: string;
+    let mac: Uint8Array;
+    try {
+      tokenPatient = new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(parts[1]!));
+      mac = fromBase64Url(parts[3]!);
+    } catch {
+      throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
+    }
+    const expiresAtMs = Number(parts[2]);
+    if (!MEMBER_ID_PATTERN.test(tokenPatient) || mac.length !== 32)
+      throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
+    if (!timingSafeEqual(mac, this.mac(tokenPatient, expiresAtMs)))
+      throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
+    if (this.clock.now() >= expiresAtMs) throw new HealthLedgerError('EVENTS_TOKEN_EXPIRED');
+    if (tokenPatient !== patient) throw new HealthLedgerError('EVENTS_TOKEN_WRONG_PATIENT');
+    return { expiresAtMs };
+  }
+}
