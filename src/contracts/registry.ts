@@ -6,7 +6,13 @@
 import type { Contract } from './contract.js';
 import { enrollMember, revokeMember } from './membership.js';
 import { putAnchor } from './anchor.js';
-import { grantConsent, revokeConsent, setBreakGlassExclusions, setEncryptionKey, setProxies } from './health/consent.js';
+import {
+  grantConsent,
+  revokeConsent,
+  setBreakGlassExclusions,
+  setEncryptionKey,
+  setProxies,
+} from './health/consent.js';
 import { completeErasure, registerRecord, requestErasure } from './health/records.js';
 import { breakGlass, requestAccess } from './health/access.js';
 

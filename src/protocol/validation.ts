@@ -31,7 +31,8 @@ export const ContractCodes = {
   WRONG_ORGANIZATION: 'An org-admin may act only on members of their own organization.',
   ANCHOR_VERSION_CONFLICT: 'The anchor was updated concurrently: expected version does not match.',
   UNKNOWN_PATIENT: 'The patient is not an enrolled member with the patient role.',
-  NOT_PATIENT_OR_PROXY: 'Only the patient, or a proxy or guardian the patient (or their organization) named, may do this.',
+  NOT_PATIENT_OR_PROXY:
+    'Only the patient, or a proxy or guardian the patient (or their organization) named, may do this.',
   CONSENT_EXISTS: 'A consent with this id already exists for the patient.',
   CONSENT_NOT_FOUND: 'No consent with this id exists for the patient.',
   CONSENT_ALREADY_REVOKED: 'The consent was already revoked.',
@@ -39,12 +40,16 @@ export const ContractCodes = {
   CONSENT_REVOKED: 'Access denied: the consent covering this requester was revoked.',
   CONSENT_EXPIRED: "Access denied: the consent covering this requester is not valid at the block's time.",
   PURPOSE_NOT_PERMITTED: 'Access denied: the consent does not allow this purpose of use.',
-  CATEGORY_NOT_PERMITTED: 'Access denied: the consent does not cover the requested categories or resource types.',
-  SENSITIVE_NOT_PERMITTED: 'Access denied: a sensitive category was requested that the consent does not name explicitly.',
-  PATIENT_ERASED: "Access denied: the patient's records were erased (crypto-shredded) or erasure is under way.",
+  CATEGORY_NOT_PERMITTED:
+    'Access denied: the consent does not cover the requested categories or resource types.',
+  SENSITIVE_NOT_PERMITTED:
+    'Access denied: a sensitive category was requested that the consent does not name explicitly.',
+  PATIENT_ERASED:
+    "Access denied: the patient's records were erased (crypto-shredded) or erasure is under way.",
   NOT_EMERGENCY_PRACTITIONER: 'Break-glass needs a practitioner whose certificate carries an emergency role.',
   NOT_CUSTODIAN: "Only the organization's custodian service may register records or complete erasure.",
-  RECORD_VERSION_CONFLICT: 'The record version is not the next one (amendments append; nothing is overwritten).',
+  RECORD_VERSION_CONFLICT:
+    'The record version is not the next one (amendments append; nothing is overwritten).',
   RECORD_ERASED: 'The record was erased; it cannot be amended.',
   ERASURE_ALREADY_REQUESTED: "The patient's erasure was already requested.",
   ERASURE_NOT_REQUESTED: 'Erasure can be completed only after the patient requested it.',
