@@ -5,6 +5,8 @@
  * break-glass, erasure by crypto-shredding — every step a committed entry with a verified proof.
  */
 import { after, before, describe, test } from 'node:test';
+import { createServer, type Server } from 'node:http';
+import { createHmac } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { toBase64Url } from '../../protocol/bytes.js';
 import { generateEncryptionKeyPair, type EncryptionKeyPair } from '../../protocol/envelope.js';
@@ -66,6 +68,10 @@ describe('records, consent and audited access (end to end)', () => {
   const enc: Record<string, EncryptionKeyPair> = {};
   const txs: string[] = [];
   let patient = '';
+  // A webhook receiver for Dana's notifications: verifies each signature, records the kinds.
+  const notified: { id: string; kind: string }[] = [];
+  let hook: Server;
+  let hookSecret = '';
 
   const send = async (id: Identity, type: string, payload: Record<string, unknown>) => {
     const r = await net.client.sendAndVerify(id, type, payload as never);
@@ -82,6 +88,27 @@ describe('records, consent and audited access (end to end)', () => {
       specialty: 'emergency-medicine',
     });
     patient = who['dana']!.memberId;
+    hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const sig = String(req.headers['x-healthledger-signature'] ?? '');
+        const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig);
+        const ok =
+          m !== null && createHmac('sha256', hookSecret).update(`${m[1]}.${body}`).digest('hex') === m[2];
+        if (ok)
+          notified.push({
+            id: String(req.headers['x-healthledger-event-id']),
+            kind: (JSON.parse(body) as { kind: string }).kind,
+          });
+        res.statusCode = ok ? 200 : 400;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const port = (hook.address() as { port: number }).port;
+    hookSecret = (await net.client.createSubscription(who['dana']!, patient, `http://127.0.0.1:${port}/hook`))
+      .secret;
     for (const name of ['dana', 'derm', 'erin']) {
       enc[name] = await generateEncryptionKeyPair();
       const r = await send(who[name]!, 'member.set-encryption-key', {
@@ -90,7 +117,10 @@ describe('records, consent and audited access (end to end)', () => {
       assert.equal(r.code, 'VALID');
     }
   });
-  after(async () => net.destroy());
+  after(async () => {
+    await net.destroy();
+    hook.close();
+  });
 
   const ids: Record<string, string> = {};
 
@@ -257,6 +287,42 @@ describe('records, consent and audited access (end to end)', () => {
       assert.equal(r.txId, txId);
     }
     assert.ok(txs.length >= 14);
+  });
+
+  test("the patient's trail lists every access, denial, grant, revoke and break-glass, with proofs that verify", async () => {
+    const { token } = await net.client.eventsToken(who['dana']!, patient);
+    const page = await net.client.events(patient, token);
+    const kinds = page.events.map((e) => e.kind);
+    for (const k of ['consent.granted', 'access.granted', 'access.denied', 'consent.revoked', 'break-glass'])
+      assert.ok(kinds.includes(k as never), `trail lacks ${k}: ${kinds.join(', ')}`);
+    assert.doesNotMatch(
+      JSON.stringify(page),
+      /F32|Glucose|glargine|Penicillin/i,
+      'no health data in the trail',
+    );
+    // FHIR AuditEvents, each checked by the SDK against its proven ledger entry.
+    const audit = await net.client.auditEvents(patient, token);
+    assert.equal(audit.receipts.length, audit.bundle.entry?.length);
+    assert.ok(audit.receipts.length >= 8);
+    // Another patient's token cannot read Dana's trail.
+    const other = await net.enroll('st-mary', 'p-other', 'patient');
+    const otherToken = (await net.client.eventsToken(other, other.memberId)).token;
+    await assert.rejects(
+      net.client.events(patient, otherToken),
+      (e: unknown) => (e as HealthLedgerError).code === 'EVENTS_TOKEN_WRONG_PATIENT',
+    );
+  });
+
+  test('notifications arrived: every trail event was delivered to the webhook, signed, in order', async () => {
+    const { token } = await net.client.eventsToken(who['dana']!, patient);
+    const trail = (await net.client.events(patient, token, undefined, 500)).events;
+    const deadline = Date.now() + 10_000;
+    while (notified.length < trail.length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      notified.map((n) => n.kind),
+      trail.map((e) => e.kind),
+    );
   });
 
   test('erasure: crypto-shredded at the custodian, every later access denied, the chain still verifies', async () => {
