@@ -62,7 +62,11 @@ function searchset(resources: Resource[]): Bundle {
 
 /** The signed request carried in `Authorization: HealthLedger <base64url(JSON)>`. */
 function signedRequestOf(req: FastifyRequest): unknown {
-  const h = req.headers.authorization;
+  return signedRequestFromHeader(req.headers.authorization);
+}
+
+/** Parses `Authorization: HealthLedger <base64url(JSON signed request)>`; throws a documented code. */
+export function signedRequestFromHeader(h: string | undefined): unknown {
   const m = typeof h === 'string' ? /^HealthLedger ([A-Za-z0-9_-]+)$/.exec(h) : null;
   if (!m)
     throw new HealthLedgerError('UNKNOWN_SIGNER', 'missing Authorization: HealthLedger <signed request>');

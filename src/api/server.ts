@@ -13,7 +13,8 @@ import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
 import { bearerToken } from '../node/events/tokens.js';
-import { registerFhir } from './fhir.js';
+import { registerFhir, signedRequestFromHeader } from './fhir.js';
+import { Readable } from 'node:stream';
 
 export interface AppOptions {
   /** The custodian's records service; the record routes exist only with it. */
@@ -179,6 +180,41 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
   if (records) {
     route(Routes.writeRecord, async (req, reply) => reply.status(201).send(await records.write(req.body)));
     route(Routes.releaseRecords, (req) => records.release(req.body));
+    route(Routes.importBundle, async (req, reply) =>
+      reply.status(201).send(await records.importBundle(req.body)),
+    );
+    // Binaries stream straight through: the body is never buffered.
+    app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+    app.route({
+      method: 'POST',
+      url: Routes.putBlob.url,
+      bodyLimit: 4 * 1024 * 1024 * 1024,
+      schema: { summary: Routes.putBlob.summary, tags: Routes.putBlob.tags },
+      handler: async (req, reply) => {
+        if (!req.headers['content-type']?.startsWith('application/octet-stream'))
+          throw new HealthLedgerError('MALFORMED_REQUEST', 'the body must be application/octet-stream');
+        const r = await records.putBlob(
+          signedRequestFromHeader(req.headers.authorization),
+          req.body as AsyncIterable<Uint8Array>,
+        );
+        return reply.status(201).send(r);
+      },
+    });
+    app.route({
+      method: 'GET',
+      url: Routes.getBlob.url,
+      schema: { summary: Routes.getBlob.summary, tags: Routes.getBlob.tags, params: Routes.getBlob.params },
+      handler: async (req, reply) => {
+        const signed = signedRequestFromHeader(req.headers.authorization) as {
+          body?: { payload?: { blobId?: unknown } };
+        };
+        if (signed?.body?.payload?.blobId !== (req.params as { id: string }).id)
+          throw new HealthLedgerError('MALFORMED_REQUEST', 'the signed request names another binary');
+        const blob = await records.getBlob(signed);
+        void reply.header('content-type', blob.contentType).header('content-length', String(blob.size));
+        return reply.send(Readable.from(blob.stream));
+      },
+    });
     registerFhir(app, node, records);
   }
 

@@ -12,7 +12,10 @@ import { ROLES, type Role } from '../protocol/x509.js';
 import type { JsonObject } from '../protocol/tx.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { VerifyPool } from '../node/crypto/verify-pool.js';
-import { homePaths, loadHome, readIdentity, readJson } from '../node/home.js';
+import { homePaths, loadHome, readIdentity, readJson, writeSecret } from '../node/home.js';
+import { generateEncryptionKeyPair } from '../protocol/envelope.js';
+import { toBase64Url } from '../protocol/bytes.js';
+import { join } from 'node:path';
 import { verifyChain } from '../node/verify-chain.js';
 import type { Genesis } from '../protocol/genesis.js';
 import { createIdentity, initHome } from './home-init.js';
@@ -219,6 +222,33 @@ identity
     },
   );
 identity
+  .command('encryption-key')
+  .description(
+    'create an X25519 key pair for records released to a member (kept in DIR/identities) and publish the public key',
+  )
+  .argument('<dir>')
+  .requiredOption('--as <memberId>', 'the member (identity in DIR)')
+  .addOption(nodeOpt())
+  .addOption(jsonOpt())
+  .action(async (dir: string, o: { as: string; node?: string; json?: boolean }) => {
+    const kp = await generateEncryptionKeyPair();
+    writeSecret(
+      join(dir, 'identities', `${o.as}.enc.json`),
+      JSON.stringify({ privateKey: toBase64Url(kp.privateKey), publicKey: toBase64Url(kp.publicKey) }) + '\n',
+    );
+    const r = await clientFor(dir, o.node).sendAndVerify(
+      identityFromFile(readIdentity(dir, o.as)),
+      'member.set-encryption-key',
+      { publicKey: toBase64Url(kp.publicKey) },
+    );
+    print(
+      !!o.json,
+      { memberId: o.as, txId: r.txId, code: r.code },
+      () => `${o.as}: encryption key published (${r.code}, block ${r.height})`,
+    );
+    if (r.code !== 'VALID') process.exitCode = 1;
+  });
+identity
   .command('show')
   .description("a member's record on the ledger")
   .argument('<dir>')
@@ -302,6 +332,53 @@ tx.command('receipt')
       ].join('\n'),
     );
   });
+
+program
+  .command('import')
+  .description('import FHIR Bundles (transaction, batch, collection) for a patient, with a progress bar')
+  .argument('<dir>')
+  .argument('<files...>', 'Bundle JSON files')
+  .requiredOption('--as <memberId>', 'importing practitioner (identity in DIR)')
+  .requiredOption('--patient <memberId>', 'the patient the bundles belong to')
+  .addOption(nodeOpt())
+  .addOption(jsonOpt())
+  .action(
+    async (
+      dir: string,
+      files: string[],
+      o: { as: string; patient: string; node?: string; json?: boolean },
+    ) => {
+      const client = clientFor(dir, o.node);
+      const who = identityFromFile(readIdentity(dir, o.as));
+      const bar = o.json
+        ? null
+        : new cliProgress.SingleBar(
+            {
+              stream: process.stderr,
+              format: 'importing [{bar}] {value}/{total} bundles | {resources} resources',
+              noTTYOutput: true,
+              notTTYSchedule: 2000,
+            },
+            cliProgress.Presets.shades_classic,
+          );
+      bar?.start(files.length, 0, { resources: 0 });
+      const results: { file: string; records: number }[] = [];
+      let resources = 0;
+      for (const file of files) {
+        const bundle = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        const r = await client.importBundle(who, o.patient, bundle);
+        resources += r.records.length;
+        results.push({ file, records: r.records.length });
+        bar?.increment(1, { resources });
+      }
+      bar?.stop();
+      print(
+        !!o.json,
+        { patient: o.patient, bundles: results, resources },
+        () => `imported ${resources} resources from ${files.length} bundle(s) for ${o.patient}`,
+      );
+    },
+  );
 
 const proof = program.command('proof').description('Merkle log proofs, verified locally');
 proof

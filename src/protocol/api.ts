@@ -158,6 +158,29 @@ export const Routes = {
     tags: ['records'],
     body: SignedTxSchema,
   },
+  importBundle: {
+    method: 'POST',
+    url: '/v1/records/import',
+    summary:
+      'Import a FHIR transaction/batch/collection Bundle for one patient (signed record.import request from a practitioner of this custodian).',
+    tags: ['records'],
+    body: SignedTxSchema,
+  },
+  putBlob: {
+    method: 'POST',
+    url: '/v1/blobs',
+    summary:
+      'Stream a large binary (application/octet-stream body) for a patient, encrypted at rest; Authorization: HealthLedger <signed blob.put request>.',
+    tags: ['records'],
+  },
+  getBlob: {
+    method: 'GET',
+    url: '/v1/blobs/:id',
+    summary:
+      'Stream a binary referenced by a record the caller’s committed grant covers; Authorization: HealthLedger <signed blob.get request>.',
+    tags: ['records'],
+    params: T.Object({ id: T.String({ pattern: '^[0-9a-f]{64}$' }) }),
+  },
   eventsToken: {
     method: 'POST',
     url: '/v1/events/token',

@@ -31,7 +31,7 @@ import {
 } from '../protocol/receipt.js';
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
 import { openRelease, type ReleaseBundle } from '../protocol/envelope.js';
-import { fromUtf8 } from '../protocol/bytes.js';
+import { fromUtf8, toBase64Url, utf8 } from '../protocol/bytes.js';
 
 /**
  * Decrypts a release locally with the requester's X25519 private key (which never leaves the
@@ -237,6 +237,76 @@ export class HealthLedgerClient {
     return (
       await this.call<{ recordId: string; version: number; txId: string }>(Routes.writeRecord, { body: req })
     ).body;
+  }
+
+  /** Imports a FHIR Bundle for a patient at this node's custodian (signed `record.import`). */
+  async importBundle(
+    identity: Identity,
+    patient: string,
+    bundle: Record<string, unknown>,
+  ): Promise<{ records: { id: string; resourceType: string; txId: string }[] }> {
+    const req = this.sign(identity, 'record.import', { patient, bundle } as JsonObject);
+    return (
+      await this.call<{ records: { id: string; resourceType: string; txId: string }[] }>(
+        Routes.importBundle,
+        { body: req },
+      )
+    ).body;
+  }
+
+  /** `Authorization` header value carrying a signed off-ledger request. */
+  authorization(identity: Identity, type: string, payload: JsonObject): string {
+    return `HealthLedger ${toBase64Url(utf8(JSON.stringify(this.sign(identity, type, payload))))}`;
+  }
+
+  /** Streams a binary for a patient to the custodian; reference the returned `url` from a DocumentReference. */
+  async putBlob(
+    identity: Identity,
+    patient: string,
+    contentType: string,
+    body: Uint8Array | ReadableStream<Uint8Array>,
+  ): Promise<{ blobId: string; size: number; url: string }> {
+    const res = await this.fetchFn(new URL(Routes.putBlob.url, this.opts.baseUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream',
+        authorization: this.authorization(identity, 'blob.put', { patient, contentType }),
+      },
+      body,
+      ...(body instanceof Uint8Array ? {} : { duplex: 'half' }),
+    } as RequestInit);
+    return this.parse<{ blobId: string; size: number; url: string }>(res);
+  }
+
+  /** Streams a binary released under committed grant `accessTxId` (decrypted by the custodian). */
+  async getBlob(identity: Identity, accessTxId: string, blobId: string): Promise<Response> {
+    const res = await this.fetchFn(
+      new URL(routePath(Routes.getBlob.url, { id: blobId }), this.opts.baseUrl),
+      {
+        headers: { authorization: this.authorization(identity, 'blob.get', { accessTxId, blobId }) },
+      },
+    );
+    if (!res.ok) await this.parse(res);
+    return res;
+  }
+
+  private async parse<T>(res: Response): Promise<T> {
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    if (!res.ok) {
+      const err = (body as ApiErrorBody | undefined)?.error;
+      throw new HealthLedgerError(
+        (err?.code as ApiErrorCode | undefined) ?? 'INTERNAL',
+        err?.message ?? `HTTP ${res.status}`,
+        err?.details,
+      );
+    }
+    return body as T;
   }
 
   /** Asks the custodian to release what committed grant `accessTxId` covers, re-wrapped to the signer. */

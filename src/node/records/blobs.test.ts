@@ -114,3 +114,37 @@ test(
     );
   },
 );
+
+test('binaries over HTTP through the SDK: upload, then download under a grant', async () => {
+  const bob = await net.enroll('st-mary', 'p-bob', 'patient');
+  const kp = await generateEncryptionKeyPair();
+  await net.client.sendAndVerify(bob, 'member.set-encryption-key', { publicKey: toBase64Url(kp.publicKey) });
+  const data = new Uint8Array(3 * MiB).map((_, i) => i % 251);
+  const put = await net.client.putBlob(alice, bob.memberId, 'application/pdf', data);
+  await net.client.writeRecord(alice, bob.memberId, {
+    resourceType: 'DocumentReference',
+    status: 'current',
+    content: [{ attachment: { contentType: 'application/pdf', url: put.url } }],
+  });
+  const now = Date.now();
+  await net.client.sendAndVerify(bob, 'consent.grant', {
+    id: 'docs',
+    patient: bob.memberId,
+    actor: { kind: 'member', id: erin.memberId },
+    categories: ['*'],
+    purposes: ['treatment'],
+    validFromMs: now - 60_000,
+    validUntilMs: now + 3_600_000,
+  });
+  const access = await net.client.sendAndVerify(erin, 'access.request', {
+    patient: bob.memberId,
+    purpose: 'treatment',
+  });
+  const res = await net.client.getBlob(erin, access.txId, put.blobId);
+  assert.equal(res.headers.get('content-type'), 'application/pdf');
+  assert.deepEqual(new Uint8Array(await res.arrayBuffer()), data);
+  await assert.rejects(
+    net.client.getBlob(alice, access.txId, put.blobId),
+    (e: unknown) => (e as HealthLedgerError).code === 'ACCESS_NOT_GRANTED',
+  );
+});
