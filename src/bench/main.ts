@@ -9,6 +9,7 @@ import { benchVerify } from '../node/crypto/verify-pool.bench.js';
 import { benchLedger } from './ledger-bench.js';
 import { DEFAULT_POLICIES } from '../protocol/genesis.js';
 import { benchRecords } from './records-bench.js';
+import { benchTrail } from '../node/events/event-index.bench.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,9 +51,16 @@ const records = await benchRecords({
 say(
   `  consented read p50 ${records.consented_read_p50_ms} ms, p99 ${records.consented_read_p99_ms} ms; emergency summary (${records.emergency_summary_records} of ${records.patient_resources}) p50 ${records.emergency_summary_p50_ms} ms, p99 ${records.emergency_summary_p99_ms} ms`,
 );
+const trailEntries = arg('trail-entries', 1_000_000);
+say(`Audit trail: page reads with ${trailEntries} entries in the index…`);
+const trail = benchTrail({ entries: trailEntries, patients: Math.max(1, Math.round(trailEntries / 200)) });
+say(`  trail page p50 ${trail.p50_ms} ms, p99 ${trail.p99_ms} ms (${trail.reads} reads)`);
 const result = {
   bench: 'embedded-node',
   ...records,
+  trail_entries: trail.entries,
+  trail_page_p50_ms: trail.p50_ms,
+  trail_page_p99_ms: trail.p99_ms,
   tps: ledger.tps,
   p50_ms: ledger.p50_ms,
   p99_ms: ledger.p99_ms,
