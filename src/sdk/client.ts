@@ -31,6 +31,8 @@ import {
 } from '../protocol/receipt.js';
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
 import { openRelease, type ReleaseBundle } from '../protocol/envelope.js';
+import { consentFromFhir } from '../fhir/consent.js';
+import type { Consent } from '@medplum/fhirtypes';
 import { fromUtf8, toBase64Url, utf8 } from '../protocol/bytes.js';
 
 /**
@@ -237,6 +239,14 @@ export class HealthLedgerClient {
     return (
       await this.call<{ recordId: string; version: number; txId: string }>(Routes.writeRecord, { body: req })
     ).body;
+  }
+
+  /**
+   * Imports a FHIR `Consent` (the profile `GET /fhir/Consent` exports) as a ledger grant signed by
+   * `identity` (the patient or their proxy). Throws ConsentMappingError if it cannot be represented.
+   */
+  async grantFromFhirConsent(identity: Identity, consent: Consent): Promise<Receipt> {
+    return this.sendAndVerify(identity, 'consent.grant', consentFromFhir(consent) as unknown as JsonObject);
   }
 
   /** Imports a FHIR Bundle for a patient at this node's custodian (signed `record.import`). */
