@@ -71,6 +71,7 @@
  * it does not by itself mark an advance directive.
  */
 import type { Resource } from '@medplum/fhirtypes';
+import { SENSITIVE_CATEGORIES, type SensitiveCategory } from '../protocol/health-vocabulary.js';
 
 /** Record-kind categories, then topic tags; consents name these. */
 export const CATEGORIES = [
@@ -97,17 +98,7 @@ export const CATEGORIES = [
 /** A consent-relevant category: a kind of record or a clinical topic. */
 export type Category = (typeof CATEGORIES)[number];
 
-/** Categories that are denied unless a consent names them explicitly (42 CFR Part 2, state law). */
-export const SENSITIVE_CATEGORIES = [
-  'mental-health',
-  'hiv',
-  'substance-use',
-  'genomic',
-  'sexual-reproductive',
-] as const;
-
-/** A legally sensitive category. */
-export type SensitiveCategory = (typeof SENSITIVE_CATEGORIES)[number];
+export { SENSITIVE_CATEGORIES, type SensitiveCategory };
 
 /** What {@link classify} reports about one resource. */
 export interface Classification {

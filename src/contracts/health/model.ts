@@ -11,19 +11,14 @@ import { MEMBER_ID_PATTERN, ID_PATTERN } from '../../protocol/tx.js';
 import { ROLES, type Role } from '../../protocol/x509.js';
 import { readMember, type MemberRecord } from '../contract.js';
 
-/** Purposes of use (HL7 v3 PurposeOfUse: TREAT, ETREAT, HRESCH, HPAYMT). */
-export const PURPOSES = ['treatment', 'emergency', 'research', 'payment'] as const;
-export type Purpose = (typeof PURPOSES)[number];
+import {
+  PURPOSES,
+  SENSITIVE_CATEGORIES,
+  type Purpose,
+  type SensitiveCategory,
+} from '../../protocol/health-vocabulary.js';
 
-/** Categories never released unless a consent names them explicitly. */
-export const SENSITIVE_CATEGORIES = [
-  'mental-health',
-  'hiv',
-  'substance-use',
-  'genomic',
-  'sexual-reproductive',
-] as const;
-export type SensitiveCategory = (typeof SENSITIVE_CATEGORIES)[number];
+export { PURPOSES, SENSITIVE_CATEGORIES, type Purpose, type SensitiveCategory };
 
 /** Longest break-glass access. */
 export const MAX_BREAK_GLASS_MS = 24 * 3600_000;
