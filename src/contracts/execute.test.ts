@@ -4,113 +4,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { toBase64Url } from '../protocol/bytes.js';
-import { generateKeyPair } from '../protocol/ed25519.js';
-import { DEFAULT_POLICIES, validateGenesis, type Genesis } from '../protocol/genesis.js';
-import { canonicalize } from '../protocol/jcs.js';
-import { createTxBody, signTx, txIdOf, type SignedTx } from '../protocol/tx.js';
-import { verify } from '../protocol/ed25519.js';
-import { createCaCertificate, issueMemberCertificate, toPem, type Role } from '../protocol/x509.js';
-import { executeBlock, prepareBlock, type BlockContext } from './execute.js';
-import { genesisWrites } from './membership.js';
-import { contractRegistry } from './registry.js';
-import type { LedgerReader } from './state.js';
+import { txIdOf, type SignedTx } from '../protocol/tx.js';
+import { T0, consortium, pureLedger, tx as signAt } from '../test-support/ledger-fixture.js';
 
-const T0 = 1_700_000_000_000;
-const ca = generateKeyPair();
-const caDer = createCaCertificate({
-  orgId: 'st-mary',
-  privateKey: ca.privateKey,
-  serial: randomBytes(8),
-  notBeforeMs: T0 - 3600_000,
-  notAfterMs: T0 + 1e11,
-});
-function member(id: string, role: Role) {
-  const k = generateKeyPair();
-  const der = issueMemberCertificate({
-    orgId: 'st-mary',
-    caPrivateKey: ca.privateKey,
-    caCertificate: caDer,
-    memberId: id,
-    role,
-    publicKey: k.publicKey,
-    serial: randomBytes(8),
-    notBeforeMs: T0 - 60_000,
-    notAfterMs: T0 + 1e10,
-  });
-  return { memberId: `st-mary/${id}`, key: k.privateKey, pem: toPem(der) };
-}
-const admin = member('admin', 'org-admin');
-const alice = member('dr-alice', 'practitioner');
-const genesis: Genesis = {
-  v: 1,
-  chainId: 'hl-unit',
-  createdAtMs: T0,
-  orgs: [
-    {
-      id: 'st-mary',
-      name: 'St Mary',
-      caCertificate: toPem(caDer),
-      admins: [admin.pem],
-      nodes: [{ id: 'n1', publicKey: toBase64Url(generateKeyPair().publicKey) }],
-    },
-  ],
-  policies: DEFAULT_POLICIES,
-};
-
-/** A tiny ledger: state map + consumed ids, applying blocks with the real executor. */
-function ledger() {
-  const state = new Map<string, string>();
-  const consumed = new Set<string>();
-  for (const [k, v] of genesisWrites(validateGenesis(genesis))) if (v !== null) state.set(k, v);
-  const reader: LedgerReader = { getState: (k) => state.get(k), isTxConsumed: (id) => consumed.has(id) };
-  let height = 0;
-  return {
-    state,
-    apply(txs: (SignedTx | string)[], timestampMs = T0 + 1000) {
-      const ctx: BlockContext = {
-        chainId: 'hl-unit',
-        height: ++height,
-        timestampMs,
-        policies: DEFAULT_POLICIES,
-      };
-      const prepared = prepareBlock(
-        reader,
-        txs.map((t) => (typeof t === 'string' ? t : canonicalize(t))),
-        ctx,
-      );
-      const valid = new Map(prepared.jobs.map((j) => [j.index, verify(j.signature, j.message, j.publicKey)]));
-      const out = executeBlock(reader, prepared, (i) => valid.get(i) === true, contractRegistry());
-      for (const [k, v] of out.writes) {
-        if (v === null) state.delete(k);
-        else state.set(k, v);
-      }
-      for (const id of out.consumedTxIds) consumed.add(id);
-      return out;
-    },
-  };
-}
-
+const c = consortium(['st-mary']);
+const admin = c.admin('st-mary');
+const alice = c.member('st-mary', 'dr-alice', 'practitioner');
+const ledger = () => pureLedger(c.genesis);
 const tx = (
   who: { memberId: string; key: Uint8Array },
   type: string,
   payload: Record<string, unknown>,
   over: object = {},
-): SignedTx =>
-  signTx(
-    {
-      ...createTxBody({
-        chainId: 'hl-unit',
-        type,
-        payload: payload as never,
-        signer: who.memberId,
-        nowMs: T0 + 1000,
-      }),
-      ...over,
-    },
-    who.key,
-  );
+): SignedTx => signAt({ ...who, pem: '' }, type, payload, over);
 const anchor = (who = alice, key = 'k') => tx(who, 'anchor.put', { key, commitment: 'ef'.repeat(32) });
 
 test('enrollment takes effect from the next block', () => {
