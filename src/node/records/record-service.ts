@@ -97,6 +97,7 @@ export class RecordService {
       CREATE TABLE IF NOT EXISTS records (
         id TEXT NOT NULL, version INTEGER NOT NULL, patient TEXT NOT NULL, resource_type TEXT NOT NULL,
         envelope TEXT NOT NULL, author TEXT NOT NULL, request_id TEXT NOT NULL, custodian_key TEXT,
+        emergency INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (id, version)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS records_by_patient ON records (patient);
       CREATE TABLE IF NOT EXISTS patient_secrets (patient TEXT PRIMARY KEY, secret BLOB NOT NULL) WITHOUT ROWID;
@@ -106,6 +107,15 @@ export class RecordService {
         wrapped_key TEXT NOT NULL, author TEXT NOT NULL) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS blobs_by_patient ON blobs (patient);
     `);
+    // Stores created before the emergency column existed: add it, filled from the ledger's entries.
+    const cols = this.db.prepare('PRAGMA table_info(records)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === 'emergency')) {
+      this.db.exec('ALTER TABLE records ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0');
+      const ids = this.db.prepare('SELECT DISTINCT id FROM records').all() as { id: string }[];
+      const mark = this.db.prepare('UPDATE records SET emergency = 1 WHERE id = ?');
+      for (const { id } of ids)
+        if (readJson<RecordEntry>((k) => node.getState(k), HealthKeys.record(id))?.emergency) mark.run(id);
+    }
     this.blobs = new BlobStore(blobDir ?? join(dirname(dbPath), 'blobs'));
     this.kek = new Uint8Array(
       hkdfSync(
@@ -223,7 +233,7 @@ export class RecordService {
     const commitment = createHmac('sha256', this.secretFor(p)).update(text).digest('hex');
     this.db
       .prepare(
-        'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id, custodian_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id, custodian_key, emergency) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         id,
@@ -234,6 +244,7 @@ export class RecordService {
         signer.id,
         decoded.txId,
         custodianKey,
+        c.emergency ? 1 : 0,
       );
     const r = await this.submitAsCustodian('record.register', {
       id,
@@ -296,7 +307,14 @@ export class RecordService {
     const { resources } = resolveReferences(entries, () => randomUUID());
     const secret = this.secretFor(patient);
     const txs: SignedTx[] = [];
-    const rows: { id: string; text: string; sealed: SealedRecord; custodianKey: string; type: string }[] = [];
+    const rows: {
+      id: string;
+      text: string;
+      sealed: SealedRecord;
+      custodianKey: string;
+      type: string;
+      emergency: boolean;
+    }[] = [];
     for (const [i, resource] of resources.entries()) {
       const v = validateFhir(resource);
       if (!v.ok)
@@ -307,7 +325,7 @@ export class RecordService {
       const text = canonicalize(v.resource);
       const c = classify(v.resource);
       const { sealed, custodianKey } = await this.seal(text, id, 1, patient, patientKey);
-      rows.push({ id, text, sealed, custodianKey, type: v.resource.resourceType });
+      rows.push({ id, text, sealed, custodianKey, type: v.resource.resourceType, emergency: c.emergency });
       txs.push(
         signTx(
           createTxBody({
@@ -333,11 +351,20 @@ export class RecordService {
       onProgress?.(i + 1, resources.length);
     }
     const insert = this.db.prepare(
-      'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id, custodian_key) VALUES (?, 1, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO records (id, version, patient, resource_type, envelope, author, request_id, custodian_key, emergency) VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.db.transaction(() => {
       for (const r of rows)
-        insert.run(r.id, patient, r.type, JSON.stringify(r.sealed), signer.id, decoded.txId, r.custodianKey);
+        insert.run(
+          r.id,
+          patient,
+          r.type,
+          JSON.stringify(r.sealed),
+          signer.id,
+          decoded.txId,
+          r.custodianKey,
+          r.emergency ? 1 : 0,
+        );
     })();
     const results = await this.node.submit(txs, { wait: true, timeoutMs: 60_000 });
     const out: { id: string; resourceType: string; txId: string }[] = [];
@@ -472,7 +499,9 @@ export class RecordService {
     const rows = (
       this.db
         .prepare(
-          'SELECT id, version, resource_type, envelope, custodian_key FROM records r WHERE patient = ? AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id',
+          // Break-glass covers the emergency summary only: pre-filter on the classifier's flag
+          // (the ledger entry is still checked below for every candidate).
+          `SELECT id, version, resource_type, envelope, custodian_key FROM records r WHERE patient = ?${grant.scope.emergencyOnly ? ' AND emergency = 1' : ''} AND version = (SELECT max(version) FROM records WHERE id = r.id) ORDER BY id`,
         )
         .all(grant.patient) as RecordRow[]
     ).filter((row) => {
