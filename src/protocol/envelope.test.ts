@@ -269,3 +269,70 @@ test('rewrapFor validates the new recipient before touching keys', async () => {
   assert.notEqual(self.keys[0]!.enc, sealed.keys[0]!.enc, 'a fresh HPKE encapsulation');
   assert.deepEqual(await openRecord(self, ID, privateKey, aad), utf8('{"resourceType":"Patient"}'));
 });
+
+test('releases: one HPKE wrap, per-record keys; tampering and the wrong recipient fail', async () => {
+  const { sealRelease, openRelease, sealRecordWithKey, recordAad } = await import('./envelope.js');
+  const me = await generateEncryptionKeyPair();
+  const other = await generateEncryptionKeyPair();
+  const custodian = await generateEncryptionKeyPair();
+  const items = [];
+  for (let i = 0; i < 5; i++) {
+    const { sealed, dataKey } = await sealRecordWithKey(
+      new TextEncoder().encode(`record ${i}`),
+      [{ id: 'c', publicKey: custodian.publicKey }],
+      recordAad(`r${i}`, 1, 'p'),
+    );
+    items.push({ id: `r${i}`, version: 1, resourceType: 'Observation', sealed, dataKey });
+  }
+  const bundle = await sealRelease({ id: 'me', publicKey: me.publicKey }, 'p', items);
+  const opened = await openRelease(bundle, 'me', me.privateKey);
+  assert.deepEqual(
+    opened.map((o) => new TextDecoder().decode(o.plaintext)),
+    ['record 0', 'record 1', 'record 2', 'record 3', 'record 4'],
+  );
+  await assert.rejects(
+    openRelease(bundle, 'me', other.privateKey),
+    (e: unknown) => e instanceof EnvelopeError,
+  );
+  await assert.rejects(
+    openRelease(bundle, 'someone-else', me.privateKey),
+    (e: unknown) => e instanceof EnvelopeError,
+  );
+  const flip = (s: string) =>
+    s[5] === 'A' ? s.slice(0, 5) + 'B' + s.slice(6) : s.slice(0, 5) + 'A' + s.slice(6);
+  const tampered = [
+    { ...bundle, records: bundle.records.map((r, i) => (i === 2 ? { ...r, key: flip(r.key) } : r)) },
+    {
+      ...bundle,
+      records: bundle.records.map((r, i) => (i === 3 ? { ...r, ciphertext: flip(r.ciphertext) } : r)),
+    },
+    { ...bundle, records: bundle.records.map((r, i) => (i === 1 ? { ...r, id: 'r9' } : r)) },
+    { ...bundle, patient: 'q' },
+  ];
+  for (const t of tampered)
+    await assert.rejects(
+      openRelease(t, 'me', me.privateKey),
+      (e: unknown) => e instanceof EnvelopeError && e.code === 'DECRYPT_FAILED',
+    );
+});
+
+test('the WebCrypto release path (browsers) opens what the native path built, and refuses tampering', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const self = fileURLToPath(new URL(import.meta.url));
+  const mod = new URL(self.endsWith('.ts') ? './envelope.ts' : './envelope.js', import.meta.url).href;
+  const script = `
+    process.getBuiltinModule = undefined; // as in a browser: no Node crypto, WebCrypto only
+    const e = await import(${JSON.stringify(mod)});
+    const me = await e.generateEncryptionKeyPair();
+    const { sealed, dataKey } = await e.sealRecordWithKey(new TextEncoder().encode('hello'), [{ id: 'c', publicKey: me.publicKey }], e.recordAad('r1', 1, 'p'));
+    const release = await e.sealRelease({ id: 'me', publicKey: me.publicKey }, 'p', [{ id: 'r1', version: 1, resourceType: 'Observation', sealed, dataKey }]);
+    const ok = new TextDecoder().decode((await e.openRelease(JSON.parse(JSON.stringify(release)), 'me', me.privateKey))[0].plaintext);
+    let refused = false;
+    try { await e.openRelease({ ...release, patient: 'q' }, 'me', me.privateKey); } catch (x) { refused = x.code === 'DECRYPT_FAILED'; }
+    console.log(JSON.stringify({ ok, refused }));`;
+  const args = self.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const r = spawnSync(process.execPath, [...args, '--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { ok: 'hello', refused: true });
+});

@@ -23,6 +23,7 @@ test('the SDK bundles for browsers and verifies receipts without Node APIs', asy
     import { HealthLedgerClient } from ${JSON.stringify(join(repoRoot, 'src/sdk/client.ts'))};
     import { verifyReceipt } from ${JSON.stringify(join(repoRoot, 'src/protocol/receipt.ts'))};
     import { fromBase64Url } from ${JSON.stringify(join(repoRoot, 'src/protocol/bytes.ts'))};
+
     globalThis.run = (genesisJson, receiptJson, seed) => {
       const genesis = JSON.parse(genesisJson);
       const receipt = JSON.parse(receiptJson);
@@ -54,12 +55,20 @@ test('the SDK bundles for browsers and verifies receipts without Node APIs', asy
   const seed = readIdentity(net.dir, 'st-mary/admin').privateKey;
 
   // A bare context: only what a browser page has (crypto.getRandomValues, TextEncoder, URL).
-  const ctx = createContext({ crypto: webcrypto, TextEncoder, TextDecoder, URL, console });
+  const ctx = createContext({ crypto: webcrypto, URL, console });
+  // The context's own UTF-8 codecs: ones passed in from this realm would return this realm's
+  // Uint8Array, which a browser (one realm) never sees.
+  runInContext(
+    `globalThis.TextEncoder = class { encode(s) { const b = unescape(encodeURIComponent(s)); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return u; } };
+     globalThis.TextDecoder = class { constructor(_l, o) { this.fatal = !!(o && o.fatal); } decode(u) { let b = ''; for (const x of u) b += String.fromCharCode(x); return decodeURIComponent(escape(b)); } };`,
+    ctx,
+  );
   runInContext(code, ctx);
   assert.equal(runInContext('typeof process', ctx), 'undefined');
   const result = (
     ctx['run'] as (g: unknown, r: unknown, s: string) => { sig: string; tamperedRejected: boolean }
   )(JSON.stringify(genesis), JSON.stringify(receipt), seed); // strings, parsed in the context (no cross-realm objects)
   assert.match(result.sig, /^[A-Za-z0-9_-]{86}$/);
+
   assert.equal(result.tamperedRejected, true);
 });
