@@ -138,22 +138,7 @@ export class HealthLedgerClient {
       init.headers = { 'content-type': 'application/json' };
     }
     const res = await this.fetchFn(url, init);
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    if (!res.ok) {
-      const err = (body as ApiErrorBody | undefined)?.error;
-      throw new HealthLedgerError(
-        (err?.code as ApiErrorCode | undefined) ?? 'INTERNAL',
-        err?.message ?? `HTTP ${res.status}`,
-        err?.details,
-      );
-    }
-    return { status: res.status, body: body as T };
+    return { status: res.status, body: await this.parse<T>(res) };
   }
 
   /** Submits one transaction. With `wait`, resolves when committed (any validation code). */
@@ -300,6 +285,7 @@ export class HealthLedgerClient {
     return res;
   }
 
+  /** The JSON body of a response, or the API error it carries as a HealthLedgerError. */
   private async parse<T>(res: Response): Promise<T> {
     const text = await res.text();
     let body: unknown;
