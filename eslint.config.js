@@ -90,6 +90,25 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/supply/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': forbid(
+        'supply/ is browser-safe GS1/EPCIS support: it builds on protocol/ and ajv only.',
+        [
+          ...layer('contracts'),
+          ...layer('node'),
+          ...layer('api'),
+          ...layer('sdk'),
+          ...layer('cli'),
+          ...layer('bench'),
+          ...nodeBuiltins,
+          ...serverPackages,
+        ],
+      ),
+    },
+  },
+  {
     files: ['src/contracts/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {

@@ -6,6 +6,7 @@ import { MerkleErrorCodes } from '../protocol/merkle/index.js';
 import { ProofErrorCodes } from '../protocol/receipt.js';
 import { EnvelopeErrorCodes } from '../protocol/envelope.js';
 import { BlobStoreErrorCodes } from '../node/records/blob-store.js';
+import { Gs1ErrorCodes } from '../supply/gs1.js';
 
 export const errorTables: {
   title: string;
@@ -19,4 +20,5 @@ export const errorTables: {
   { title: 'Receipt and proof verification errors (SDK)', codes: ProofErrorCodes },
   { title: 'Record envelope errors (encryption)', codes: EnvelopeErrorCodes },
   { title: 'Encrypted blob store errors', codes: BlobStoreErrorCodes },
+  { title: 'GS1 identifier errors (supply chain)', codes: Gs1ErrorCodes },
 ];
