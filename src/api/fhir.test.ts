@@ -127,3 +127,24 @@ test("GET /fhir/Consent exports the patient's consents as valid FHIR, to the pat
   });
   assert.equal(theirs.statusCode, 403);
 });
+
+test('GET /fhir/AuditEvent: the patient trail as valid FHIR AuditEvents, token required', async () => {
+  const { token } = await net.client.eventsToken(dana, dana.memberId);
+  const res = await net.app.inject({
+    url: `/fhir/AuditEvent?patient=${dana.memberId}`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const bundle = res.json() as { resourceType: string; entry?: { resource: { resourceType: string } }[] };
+  assert.equal(bundle.resourceType, 'Bundle');
+  assert.ok((bundle.entry ?? []).length >= 2, 'grant and access are in the trail');
+  for (const e of bundle.entry ?? []) assert.ok(validateFhir(e.resource).ok);
+  const none = await net.app.inject({ url: `/fhir/AuditEvent?patient=${dana.memberId}` });
+  assert.equal(none.statusCode, 401);
+  assert.equal((none.json() as { resourceType: string }).resourceType, 'OperationOutcome');
+  const other = await net.app.inject({
+    url: `/fhir/AuditEvent?patient=${erin.memberId}`,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  assert.equal(other.statusCode, 403);
+});

@@ -11,6 +11,7 @@
  *   GET  /fhir/Patient/$everything       everything the grant covers → searchset Bundle
  *   GET  /fhir/Consent?patient=org/id    the patient's ledger consents as FHIR Consent
  *                                        (signed `fhir.consents` request by the patient or a proxy)
+ *   GET  /fhir/AuditEvent?patient=org/id the patient's trail as AuditEvents (Bearer events token)
  * @module
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,6 +23,8 @@ import { HealthKeys, actsForPatient, readJson, type ConsentRecord } from '../con
 import type { LedgerNode } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
 import { verifySignedRequest } from '../node/records/signed-request.js';
+import type { EventsService } from '../node/events/events-service.js';
+import { bearerToken } from '../node/events/tokens.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -77,10 +80,9 @@ export function signedRequestFromHeader(h: string | undefined): unknown {
   }
 }
 
-/** Registers the FHIR routes on `app`. */
-export function registerFhir(app: FastifyInstance, node: LedgerNode, records: RecordService): void {
-  const handle =
-    (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> | unknown) =>
+/** Wraps a FHIR route handler: FHIR JSON out, and every error as an OperationOutcome with its code. */
+function fhirHandler(app: FastifyInstance, node: LedgerNode) {
+  return (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> | unknown) =>
     async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       try {
         const body = await fn(req, reply);
@@ -97,6 +99,39 @@ export function registerFhir(app: FastifyInstance, node: LedgerNode, records: Re
           .send(outcomeOf(err));
       }
     };
+}
+
+/**
+ * `GET /fhir/AuditEvent?patient=org/id[&after=&_count=]` with `Authorization: Bearer <events token>`:
+ * the patient's trail as FHIR AuditEvents (the same bundle as /v1/patients/:org/:member/audit-events).
+ */
+export function registerFhirAuditEvent(app: FastifyInstance, node: LedgerNode, events: EventsService): void {
+  const handle = fhirHandler(app, node);
+  app.get(
+    '/fhir/AuditEvent',
+    { schema: { hide: true } },
+    handle((req) => {
+      const q = req.query as { patient?: string; after?: string; _count?: string };
+      const patient = q.patient ?? '';
+      if (!/^[a-z0-9][a-z0-9._-]{0,63}\/[a-z0-9][a-z0-9._-]{0,63}$/.test(patient))
+        throw new HealthLedgerError('MALFORMED_REQUEST', 'patient=<org>/<member> is required');
+      events.authorize(patient, bearerToken(req.headers.authorization));
+      const after = q.after === undefined ? 0 : Number(q.after);
+      const count = q._count === undefined ? undefined : Number(q._count);
+      if (
+        !Number.isSafeInteger(after) ||
+        after < 0 ||
+        (count !== undefined && (!Number.isSafeInteger(count) || count < 1))
+      )
+        throw new HealthLedgerError('MALFORMED_REQUEST', 'after and _count must be non-negative integers');
+      return events.auditBundle(patient, `/fhir/AuditEvent?patient=${patient}`, after, count);
+    }),
+  );
+}
+
+/** Registers the FHIR routes on `app`. */
+export function registerFhir(app: FastifyInstance, node: LedgerNode, records: RecordService): void {
+  const handle = fhirHandler(app, node);
   const types = [...supportedResourceTypes()].sort();
   const typeOf = (req: FastifyRequest): string => {
     const t = (req.params as { type: string }).type;

@@ -13,7 +13,7 @@ import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
 import { bearerToken } from '../node/events/tokens.js';
-import { registerFhir, signedRequestFromHeader } from './fhir.js';
+import { registerFhir, registerFhirAuditEvent, signedRequestFromHeader } from './fhir.js';
 import { Readable } from 'node:stream';
 
 export interface AppOptions {
@@ -227,6 +227,7 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
     };
     const patientOf = (req: PatientReq) => `${req.params.org}/${req.params.member}`;
     route(Routes.eventsToken, (req) => events.issueToken(req.body));
+    registerFhirAuditEvent(app, node, events);
     route(Routes.createSubscription, (req, reply) =>
       reply.status(201).send(events.createSubscription(req.body)),
     );
