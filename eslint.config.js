@@ -1,6 +1,7 @@
-// Lint rules double as architecture: each layer may import only the layers beneath it
-// (protocol → contracts → node → api; sdk on protocol; cli on sdk/api/node), and the
-// deterministic core (protocol, contracts) cannot reach the clock, randomness, disk or network.
+// Lint rules double as architecture: each layer may import only the layers it names below
+// (protocol → contracts → node → api; fhir and supply on protocol; sdk on protocol and fhir;
+// cli and bench on everything), browser-safe layers reach no Node or server package, and the
+// deterministic core (contracts) cannot reach the clock, randomness, disk or network.
 import tseslint from 'typescript-eslint';
 
 const layer = (name) => [`**/${name}/**`, `../${name}`, `../../${name}`];
@@ -41,6 +42,57 @@ const impureGlobals = [
   { name: 'crypto', message: 'Use protocol/ primitives; no ambient randomness in contracts.' },
 ];
 
+/** Every layer (a folder of src/) and the layers it may import; anything else is refused. */
+const LAYERS = {
+  protocol: {
+    may: [],
+    browserSafe: true,
+    why: 'protocol/ is the browser-safe base layer: it imports nothing above it.',
+  },
+  fhir: {
+    may: ['protocol'],
+    browserSafe: true,
+    why: 'fhir/ is browser-safe FHIR R4 support on protocol/ (and Medplum).',
+  },
+  supply: {
+    may: ['protocol'],
+    browserSafe: true,
+    why: 'supply/ is browser-safe GS1/EPCIS support on protocol/ (and ajv).',
+  },
+  contracts: {
+    may: ['protocol'],
+    browserSafe: true,
+    why: 'contracts/ are pure and deterministic: they import only protocol/.',
+  },
+  sdk: {
+    may: ['protocol', 'fhir'],
+    browserSafe: true,
+    why: 'sdk/ runs in browsers: it builds on protocol/ and fhir/.',
+  },
+  node: {
+    may: ['protocol', 'fhir', 'supply', 'contracts'],
+    alsoForbid: ['fastify', '@fastify/*', 'commander'],
+    why: 'node/ sits below api/, sdk/ and cli/.',
+  },
+  api: {
+    may: ['protocol', 'fhir', 'supply', 'contracts', 'node', 'sdk'],
+    alsoForbid: ['commander'],
+    why: 'api/ sits below cli/.',
+  },
+};
+const ALL_LAYERS = [...Object.keys(LAYERS), 'cli', 'bench'];
+
+function boundary(name, spec) {
+  const forbidden = ALL_LAYERS.filter((l) => l !== name && !spec.may.includes(l)).flatMap(layer);
+  if (spec.browserSafe) forbidden.push(...nodeBuiltins, ...serverPackages);
+  forbidden.push(...(spec.alsoForbid ?? []));
+  return {
+    files: [`src/${name}/**/*.ts`],
+    ignores: ['src/**/*.test.ts'],
+    rules: { 'no-restricted-imports': forbid(spec.why, forbidden) },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'portal/dist/**'] },
   ...tseslint.configs.recommended,
@@ -51,123 +103,16 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  {
-    files: ['src/protocol/**/*.ts'],
-    ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': forbid(
-        'protocol/ is the browser-safe base layer: it imports nothing above it and no Node or server package.',
-        [
-          ...layer('contracts'),
-          ...layer('node'),
-          ...layer('api'),
-          ...layer('sdk'),
-          ...layer('cli'),
-          ...layer('bench'),
-          ...nodeBuiltins,
-          ...serverPackages,
-        ],
-      ),
-    },
-  },
-  {
-    files: ['src/fhir/**/*.ts'],
-    ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': forbid(
-        'fhir/ is browser-safe FHIR R4 support: it builds on protocol/ and Medplum only.',
-        [
-          ...layer('contracts'),
-          ...layer('node'),
-          ...layer('api'),
-          ...layer('sdk'),
-          ...layer('cli'),
-          ...layer('bench'),
-          ...nodeBuiltins,
-          ...serverPackages,
-        ],
-      ),
-    },
-  },
-  {
-    files: ['src/supply/**/*.ts'],
-    ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': forbid(
-        'supply/ is browser-safe GS1/EPCIS support: it builds on protocol/ and ajv only.',
-        [
-          ...layer('contracts'),
-          ...layer('node'),
-          ...layer('api'),
-          ...layer('sdk'),
-          ...layer('cli'),
-          ...layer('bench'),
-          ...nodeBuiltins,
-          ...serverPackages,
-        ],
-      ),
-    },
-  },
+  ...Object.entries(LAYERS).map(([name, spec]) => boundary(name, spec)),
   {
     files: ['src/contracts/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': forbid('contracts/ are pure and deterministic: they import only protocol/.', [
-        ...layer('fhir'),
-        ...layer('node'),
-        ...layer('api'),
-        ...layer('sdk'),
-        ...layer('cli'),
-        ...layer('bench'),
-        ...nodeBuiltins,
-        ...serverPackages,
-      ]),
       'no-restricted-globals': ['error', ...impureGlobals],
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'No randomness in contracts.' },
       ],
-    },
-  },
-  {
-    files: ['src/sdk/**/*.ts'],
-    ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': forbid('sdk/ runs in browsers: it builds on protocol/ only.', [
-        ...layer('contracts'),
-        ...layer('node'),
-        ...layer('api'),
-        ...layer('cli'),
-        ...layer('bench'),
-        ...nodeBuiltins,
-        ...serverPackages,
-      ]),
-    },
-  },
-  {
-    files: ['src/node/**/*.ts'],
-    ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': forbid('node/ sits below api/, sdk/ and cli/.', [
-        ...layer('api'),
-        ...layer('sdk'),
-        ...layer('cli'),
-        ...layer('bench'),
-        'fastify',
-        '@fastify/*',
-        'commander',
-      ]),
-    },
-  },
-  {
-    files: ['src/api/**/*.ts'],
-    ignores: ['src/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': forbid('api/ sits below sdk/ and cli/.', [
-        ...layer('cli'),
-        ...layer('bench'),
-        'commander',
-      ]),
     },
   },
 );

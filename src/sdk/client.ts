@@ -328,22 +328,7 @@ export class HealthLedgerClient {
     const url = new URL(routePath(def.url, params), this.opts.baseUrl);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const res = await this.fetchFn(url, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    if (!res.ok) {
-      const err = (body as ApiErrorBody | undefined)?.error;
-      throw new HealthLedgerError(
-        (err?.code as ApiErrorCode | undefined) ?? 'INTERNAL',
-        err?.message ?? `HTTP ${res.status}`,
-        err?.details,
-      );
-    }
-    return body as T;
+    return this.parse<T>(res);
   }
 
   /**
