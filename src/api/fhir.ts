@@ -22,7 +22,6 @@ import { consentToFhir, supportedResourceTypes } from '../fhir/index.js';
 import { HealthKeys, actsForPatient, readJson, type ConsentRecord } from '../contracts/health/model.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
-import { verifySignedRequest } from '../node/records/signed-request.js';
 import type { EventsService } from '../node/events/events-service.js';
 import { bearerToken } from '../node/events/tokens.js';
 
@@ -188,14 +187,7 @@ export function registerFhir(app: FastifyInstance, node: LedgerNode, records: Re
     '/fhir/Consent',
     { schema: { hide: true } },
     handle((req) => {
-      const { signer, payload } = verifySignedRequest(signedRequestOf(req), 'fhir.consents', {
-        chainId: node.chainId,
-        getState: (k) => node.getState(k),
-        nowMs: Date.now(),
-        windowMs: node.genesis.genesis.policies.timestampWindowMs,
-        maxBytes: 16 * 1024,
-        rememberRequest: () => true, // a read with no effect: replay only re-reads
-      });
+      const { signer, payload } = records.verifyReadRequest(signedRequestOf(req), 'fhir.consents');
       const patient = String(payload['patient'] ?? '');
       const q = (req.query as { patient?: string }).patient;
       if (q !== undefined && q !== patient)

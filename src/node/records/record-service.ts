@@ -57,7 +57,7 @@ import { openDatabase } from '../store/ledger-store.js';
 import type { MemberRecord } from '../../contracts/contract.js';
 import type { LedgerNode } from '../ledger-node.js';
 import type { Clock } from '../ordering/orderer.js';
-import { verifySignedRequest } from './signed-request.js';
+import { verifySignedRequest, type VerifiedRequest } from './signed-request.js';
 import { unwrapKeyNative, wrapKeyNative } from './native-wrap.js';
 
 /** The custodian service identity of this organization. */
@@ -148,6 +148,14 @@ export class RecordService {
         this.db.prepare('INSERT OR IGNORE INTO seen_requests (id, at_ms) VALUES (?, ?)').run(id, at)
           .changes === 1,
     };
+  }
+
+  /**
+   * Verifies a signed request that reads ledger metadata only (no record, no effect), with the
+   * same checks as every other request; replaying it only re-reads, so its id is not spent.
+   */
+  verifyReadRequest(request: unknown, type: string): VerifiedRequest {
+    return verifySignedRequest(request, type, { ...this.requestContext(), rememberRequest: () => true });
   }
 
   private secretFor(patient: string): Buffer {
