@@ -60,14 +60,14 @@ const LAYERS = {
     why: 'supply/ is browser-safe GS1/EPCIS support on protocol/ (and ajv).',
   },
   contracts: {
-    may: ['protocol'],
+    may: ['protocol', 'supply'],
     browserSafe: true,
-    why: 'contracts/ are pure and deterministic: they import only protocol/.',
+    why: 'contracts/ are pure and deterministic: they import only protocol/ and supply/ (GS1 keys).',
   },
   sdk: {
-    may: ['protocol', 'fhir'],
+    may: ['protocol', 'fhir', 'supply'],
     browserSafe: true,
-    why: 'sdk/ runs in browsers: it builds on protocol/ and fhir/.',
+    why: 'sdk/ runs in browsers: it builds on protocol/, fhir/ and supply/.',
   },
   node: {
     may: ['protocol', 'fhir', 'supply', 'contracts'],

@@ -15,6 +15,7 @@ import {
 } from './health/consent.js';
 import { completeErasure, registerRecord, requestErasure } from './health/records.js';
 import { breakGlass, requestAccess } from './health/access.js';
+import { clearAlert, recallLot, registerParty, supplyEvent } from './supply/custody.js';
 
 /** Every built-in contract. */
 export const BUILTIN_CONTRACTS: readonly Contract<never>[] = [
@@ -31,6 +32,10 @@ export const BUILTIN_CONTRACTS: readonly Contract<never>[] = [
   breakGlass as Contract<never>,
   requestErasure as Contract<never>,
   completeErasure as Contract<never>,
+  registerParty as Contract<never>,
+  supplyEvent as Contract<never>,
+  recallLot as Contract<never>,
+  clearAlert as Contract<never>,
 ];
 
 /** Contracts by type. */

@@ -53,6 +53,32 @@ export const ContractCodes = {
   RECORD_ERASED: 'The record was erased; it cannot be amended.',
   ERASURE_ALREADY_REQUESTED: "The patient's erasure was already requested.",
   ERASURE_NOT_REQUESTED: 'Erasure can be completed only after the patient requested it.',
+  UNKNOWN_ORGANIZATION: 'No organization with this id is in the genesis.',
+  PARTY_CONFLICT: 'A GS1 company prefix or GLN is already registered to another organization.',
+  UNKNOWN_PARTY: 'A GLN named as location, source or destination is registered to no organization.',
+  NOT_LOCATION_OWNER: "The event's location GLN is not registered to the signer's organization.",
+  EVENT_EXISTS: 'An EPCIS event with this event hash is already on the ledger.',
+  NOT_PREFIX_OWNER:
+    "Only the manufacturer owning the GTIN's company prefix (or a regulator, for recalls and alerts) may do this.",
+  SERIAL_EXISTS: 'The serial was already commissioned.',
+  LOT_EXPIRY_CONFLICT: 'The lot was commissioned before with a different expiry date.',
+  UNKNOWN_EPC: 'No package or container with this identifier is on the ledger.',
+  NOT_IN_CUSTODY: "The signer's organization does not hold custody of the package or container.",
+  NOT_CONSIGNEE: 'The package was shipped to another party: only the named party may receive it.',
+  NOT_SHIPPED: 'The receiver already holds the package: no shipment of it is pending.',
+  IN_TRANSIT: 'The package is in transit: it must be received first.',
+  PACKED_IN_CONTAINER: 'The package is packed in a container: act on the container, or unpack it first.',
+  NOT_IN_CONTAINER: 'Unpack: the identifier is not in this container.',
+  CONTAINER_NOT_EMPTY: 'A container can be decommissioned only when empty.',
+  AGGREGATION_INVALID:
+    'Packing would exceed container limits, nest containers too deep, form a cycle, or pack into a package.',
+  PACKAGE_ENDED: 'The package was dispensed or decommissioned: its serial has ended.',
+  PACKAGE_QUARANTINED: 'The package is quarantined as suspect until its owner or a regulator clears it.',
+  PACKAGE_RECALLED: "The package's lot is recalled: it may not be dispensed or commissioned further.",
+  LOT_NOT_FOUND: 'No such lot of this GTIN was commissioned.',
+  LOT_ALREADY_RECALLED: 'The lot was already recalled.',
+  ALERT_NOT_FOUND: 'No supply alert with this id exists.',
+  ALERT_ALREADY_RESOLVED: 'The alert was already cleared or confirmed.',
 } as const;
 
 export type ValidationCode = keyof typeof EnvelopeCodes | keyof typeof ContractCodes;

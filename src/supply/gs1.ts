@@ -138,6 +138,28 @@ export function isValidGln(gln: string): boolean {
   return checkKey(gln, [13], 'GLN') === undefined;
 }
 
+/**
+ * Whether `serial` is a GS1 serial number (AI 21): 1–20 characters of character set 82
+ * (GS1 General Specifications §3.5.4, §7.11).
+ *
+ * @example
+ * isValidSerial('2017'); // true
+ * isValidSerial('a b'); // false (space is not in CSET 82)
+ */
+export function isValidSerial(serial: string): boolean {
+  return checkAlnum(serial, 20, 'serial') === undefined;
+}
+
+/**
+ * Whether `lot` is a GS1 batch/lot number (AI 10): 1–20 characters of character set 82.
+ *
+ * @example
+ * isValidLot('LOT-2026-07'); // true
+ */
+export function isValidLot(lot: string): boolean {
+  return checkAlnum(lot, 20, 'lot') === undefined;
+}
+
 /** Decodes `%XX` escapes; `undefined` if an escape is malformed. */
 function percentDecode(s: string): string | undefined {
   if (/%(?![0-9A-Fa-f]{2})/.test(s)) return undefined;
