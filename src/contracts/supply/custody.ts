@@ -202,8 +202,8 @@ function parseEvent(p: JsonObject): SupplyEventPayload | { invalid: string } {
               `${s}: party and epcs, no parent or lot`,
             )
           : (needs(
-              parent === null && lotInfo === null && party === null && list.length > 0,
-              `${s}: epcs only`,
+              parent === null && lotInfo === null && party === null && (list.length > 0 || s === 'observe'),
+              `${s}: epcs only (an observation may name none: it then only anchors the event hash)`,
             ) ??
             needs(s !== 'dispense' || list.every((e) => e.startsWith('sgtin:')), 'dispense: packages only'));
   if (problem !== null) return { invalid: problem };
@@ -308,7 +308,8 @@ class EventRun {
   }
 
   save(item: Loaded | { epc: Epc; record: PackageRecord | ContainerRecord }): void {
-    item.record.lastTx = this.ctx.txId;
+    const h = item.record.history;
+    if (h[h.length - 1] !== this.ctx.txId) h.push(this.ctx.txId);
     this.dirty.set(epcKey(item.epc), item.record);
   }
 
@@ -394,7 +395,7 @@ const STEPS: Record<SupplyStep, (run: EventRun) => ValidationCode> = {
         parent: null,
         holders: [org],
         quarantine: null,
-        lastTx: ctx.txId,
+        history: [ctx.txId],
       };
       run.save({ epc, record });
     }
@@ -428,7 +429,7 @@ const STEPS: Record<SupplyStep, (run: EventRun) => ValidationCode> = {
         parent: null,
         holders: [org],
         quarantine: null,
-        lastTx: ctx.txId,
+        history: [ctx.txId],
       };
       container = { epc: parentEpc as SsccEpc, text: p.parent!, kind: 'sscc', record };
     }
@@ -742,13 +743,23 @@ export const clearAlert: Contract<ClearPayload> = {
     const record = readState<PackageRecord | ContainerRecord>(ctx.get, key);
     if (record !== undefined && record.quarantine === alert.id) {
       record.quarantine = null;
-      record.lastTx = ctx.txId;
+      record.history.push(ctx.txId);
       if (p.resolution !== 'cleared' && record.status === 'active') {
         record.status = 'decommissioned';
         if (epc.kind === 'sgtin') (record as PackageRecord).endedAtMs = ctx.timestampMs;
       }
       ctx.put(key, JSON.stringify(record));
     }
+    const event: EventRecord = {
+      eventHash: null,
+      step: 'clear',
+      org: ctx.signer.org,
+      epcs: [alert.epc],
+      parent: null,
+      alerts: [alert.id],
+      height: ctx.height,
+    };
+    ctx.put(SupplyKeys.event(ctx.txId), JSON.stringify(event));
     return 'VALID';
   },
 };

@@ -169,8 +169,11 @@ export interface CustodyState {
   holders: string[];
   /** The open alert while quarantined (one per package: later reports join it). */
   quarantine: string | null;
-  /** The last transaction that changed it. */
-  lastTx: string;
+  /**
+   * Every transaction that changed it, oldest first (the last is the latest). A container's
+   * history covers its contents while they are packed in it, so a timeline needs no index.
+   */
+  history: string[];
 }
 
 /** A serialized package. */
@@ -224,10 +227,11 @@ export interface AlertReport {
 export const CLEAR_RESOLUTIONS = ['cleared', 'confirmed-counterfeit', 'confirmed-diverted'] as const;
 export type ClearResolution = (typeof CLEAR_RESOLUTIONS)[number];
 
-/** What a committed supply event did: applied to every package, or flagged some. */
+/** What a committed supply transaction did: an EPCIS event (applied or flagged), or a clearance. */
 export interface EventRecord {
-  eventHash: string;
-  step: SupplyStep;
+  /** The EPCIS event hash; null for a clearance (no EPCIS event). */
+  eventHash: string | null;
+  step: SupplyStep | 'clear';
   org: string;
   epcs: string[];
   parent: string | null;

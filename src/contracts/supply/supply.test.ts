@@ -18,6 +18,7 @@ import {
   type PackageRecord,
 } from './model.js';
 import { verifyProduct } from './verify.js';
+import { timeline } from './timeline.js';
 
 const withCheck = (digits: string): string => digits + String(gs1CheckDigit(digits));
 const GTIN = withCheck('0061414110734'); // acme's company prefix 0614141
@@ -168,7 +169,7 @@ describe('supply custody: the journey', () => {
       verified: true,
       reason: null,
       status: 'active',
-      lastTx: w.pkg(sgtin('1')).lastTx,
+      lastTx: w.pkg(sgtin('1')).history.at(-1),
     });
 
     const { m, event } = w;
@@ -551,5 +552,45 @@ describe('supply: recalls', () => {
       'VALID',
     );
     void DAY;
+  });
+});
+
+describe('supply: timeline', () => {
+  test("a package's timeline includes what happened to the containers it was in, while it was in them", () => {
+    const w = atPharmacy();
+    assert.equal(w.event(w.m.pharm, 'dispense', GLN.pharm, [sgtin('1')]).code, 'VALID');
+    const t = timeline(w.get, sgtin('1'))!;
+    assert.deepEqual(
+      t.entries.map((e) => `${e.step}:${e.org}:${e.via ?? '-'}`),
+      [
+        'commission:acme:-',
+        `pack:acme:-`,
+        `pack:acme:${sscc('1')}`,
+        `ship:acme:${sscc('9')}`,
+        `receive:dist:${sscc('9')}`,
+        `unpack:dist:${sscc('1')}`,
+        `ship:dist:${sscc('1')}`,
+        `receive:pharm:${sscc('1')}`,
+        'unpack:pharm:-',
+        'dispense:pharm:-',
+      ],
+    );
+    assert.ok(t.entries.every((e) => e.step === 'clear' || /^ni:\/\/\/sha-256;/.test(e.eventHash ?? '')));
+    // Package 3 went on the pallet in case 2 and is still there, at dist.
+    const t3 = timeline(w.get, sgtin('3'))!;
+    assert.deepEqual(
+      t3.entries.map((e) => e.step),
+      ['commission', 'pack', 'pack', 'ship', 'receive', 'unpack'],
+    );
+    assert.equal(timeline(w.get, sgtin('404')), undefined);
+  });
+
+  test('alerts, clearances and recalls appear in the timeline', () => {
+    const w = atPharmacy();
+    const r = w.event(w.m.pharm2, 'dispense', GLN.pharm2, [sgtin('1')]);
+    w.apply([tx(w.m.acme, 'supply.clear', { alert: r.alerts[0], resolution: 'cleared' })]);
+    w.apply([tx(w.m.acme, 'supply.recall', { gtin: GTIN, lot: 'L1', reason: 'safety' })]);
+    const steps = timeline(w.get, sgtin('1'))!.entries.map((e) => `${e.step}:${e.alerts.length}`);
+    assert.deepEqual(steps.slice(-3), ['dispense:1', 'clear:1', 'recall:0']);
   });
 });

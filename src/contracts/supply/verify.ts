@@ -63,7 +63,7 @@ export function verifyProduct(
 ): VerificationAnswer {
   const pkg = readState<PackageRecord>(get, SupplyKeys.package(q.gtin, q.serial));
   if (pkg === undefined) return { verified: false, reason: 'UNKNOWN_SERIAL' };
-  const facts = { status: pkg.status, lastTx: pkg.lastTx };
+  const facts = { status: pkg.status, lastTx: pkg.history[pkg.history.length - 1]! };
   const no = (reason: VerificationReason, extra: object = {}): VerificationAnswer => ({
     verified: false,
     reason,
