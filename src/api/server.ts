@@ -12,6 +12,8 @@ import { MAX_BATCH, Routes, routePath, type RouteDef, type SubmitResultWire } fr
 import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
+import type { SupplyService, VerifyRequest } from '../node/supply/supply-service.js';
+import { SUPPLY_FEED } from '../node/events/event-index.js';
 import { bearerToken } from '../node/events/tokens.js';
 import { registerFhir, registerFhirAuditEvent, signedRequestFromHeader } from './fhir.js';
 import { Readable } from 'node:stream';
@@ -21,6 +23,8 @@ export interface AppOptions {
   records?: RecordService;
   /** The patient events service; the events, audit, stream and subscription routes exist only with it. */
   events?: EventsService;
+  /** The supply-chain read side (verification, timelines, alerts, EPCIS intake). */
+  supply?: SupplyService;
   /** Largest request body accepted (bytes). */
   bodyLimit?: number;
   /** Default and maximum wait for `wait=true` submissions. */
@@ -247,11 +251,9 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
         .header('content-type', 'application/fhir+json; charset=utf-8')
         .send(JSON.stringify(bundle));
     });
-    route(Routes.eventStream, (r, reply) => {
-      const req = r as unknown as PatientReq;
-      const patient = patientOf(req);
+    const openStream = (req: PatientReq, reply: FastifyReply, subject: string): void => {
       const { expiresAtMs } = events.authorize(
-        patient,
+        subject,
         req.query.token ?? bearerToken(req.headers['authorization']),
       );
       let after = req.query.after ?? 0;
@@ -262,13 +264,36 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
         after = Number(lastId.trim());
       }
       reply.hijack();
-      events.openStream(reply.raw, patient, after, expiresAtMs);
+      events.openStream(reply.raw, subject, after, expiresAtMs);
+    };
+    route(Routes.eventStream, (r, reply) => {
+      const req = r as unknown as PatientReq;
+      openStream(req, reply, patientOf(req));
     });
+    // The supply alert feed: the same index, tokens, streams and webhooks, subject `supply`.
+    route(Routes.supplyAlerts, (r) => {
+      const req = r as unknown as PatientReq;
+      events.authorize(SUPPLY_FEED, bearerToken(req.headers['authorization']));
+      return events.page(SUPPLY_FEED, req.query.after, req.query.limit);
+    });
+    route(Routes.supplyAlertStream, (r, reply) => openStream(r as unknown as PatientReq, reply, SUPPLY_FEED));
     // Open event streams would keep the server from closing: end them first.
     app.addHook('preClose', (done) => {
       events.closeStreams();
       done();
     });
+  }
+
+  const supply = opts.supply;
+  if (supply) {
+    route<Omit<VerifyRequest, 'gtin' | 'lot' | 'serial'>, { gtin: string; lot: string; serial: string }>(
+      Routes.supplyVerify,
+      (req) => supply.verify({ ...req.query, ...req.params }),
+    );
+    route<{ id: string }>(Routes.supplyHistory, (req) => supply.history(req.query.id));
+    route<unknown, { id: string }>(Routes.supplyAlert, (req) => supply.alert(req.params.id));
+    route<unknown, { txId: string }>(Routes.supplyEvent, (req) => supply.event(req.params.txId));
+    route<unknown, unknown, unknown>(Routes.supplyFacts, (req) => supply.facts(req.body));
   }
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));

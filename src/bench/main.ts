@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --json] [--txs N] [--batch B] [--concurrency C]`: benchmarks the embedded
+ * `npm run bench [-- --json] [--txs N] [--batch B] [--concurrency C] [--supply-serials N]`: benchmarks the embedded
  * node and, in the same run on the same machine, Ed25519 verification, so throughput can be
  * read as a ratio of the machine's signature-checking capacity. Prints one JSON line with --json.
  * @module
@@ -10,6 +10,7 @@ import { benchLedger } from './ledger-bench.js';
 import { DEFAULT_POLICIES } from '../protocol/genesis.js';
 import { benchRecords } from './records-bench.js';
 import { benchTrail } from '../node/events/event-index.bench.js';
+import { benchSupply } from './supply-bench.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -21,6 +22,21 @@ const cores = availableParallelism();
 const say = (s: string): void => {
   if (!json) process.stderr.write(s + '\n');
 };
+
+// `--only supply` runs just the supply-chain verification bench (its fixture takes a while to build).
+if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'supply') {
+  const supply = await benchSupply({
+    serials: arg('supply-serials', 10_000_000),
+    requests: arg('supply-requests', 200_000),
+    concurrency: arg('supply-concurrency', 32),
+    fresh: process.argv.includes('--supply-fresh'),
+    say,
+  });
+  process.stdout.write(
+    JSON.stringify({ bench: 'supply', ...supply, cores, cpu: cpus()[0]?.model ?? 'unknown' }) + '\n',
+  );
+  process.exit(0);
+}
 
 say(
   `HealthLedger benchmark on ${cores} cores (${cpus()[0]?.model ?? 'unknown CPU'}), node ${process.version}`,
@@ -55,8 +71,28 @@ const trailEntries = arg('trail-entries', 1_000_000);
 say(`Audit trail: page reads with ${trailEntries} entries in the index…`);
 const trail = benchTrail({ entries: trailEntries, patients: Math.max(1, Math.round(trailEntries / 200)) });
 say(`  trail page p50 ${trail.p50_ms} ms, p99 ${trail.p99_ms} ms (${trail.reads} reads)`);
+const supplySerials = arg('supply-serials', 10_000_000);
+say(`Supply chain: product verification (VRS) with ${supplySerials.toLocaleString()} serials on the ledger…`);
+const supply = await benchSupply({
+  serials: supplySerials,
+  requests: arg('supply-requests', 200_000),
+  concurrency: arg('supply-concurrency', 32),
+  fresh: process.argv.includes('--supply-fresh'),
+  say,
+});
+say(
+  `  ${supply.verify_rps} verifications/s, p50 ${supply.verify_p50_ms} ms, p99 ${supply.verify_p99_ms} ms (${supply.concurrency} in flight)`,
+);
 const result = {
   bench: 'embedded-node',
+  supply_serials: supply.serials,
+  supply_build_serials_per_s: supply.build_serials_per_s,
+  supply_verify_rps: supply.verify_rps,
+  supply_verify_p50_ms: supply.verify_p50_ms,
+  supply_verify_p99_ms: supply.verify_p99_ms,
+  supply_verify_concurrency: supply.concurrency,
+  supply_verified_share: supply.verified_share,
+  supply_ledger_bytes: supply.ledger_bytes,
   ...records,
   trail_entries: trail.entries,
   trail_page_p50_ms: trail.p50_ms,

@@ -21,6 +21,7 @@ import type { Genesis } from '../protocol/genesis.js';
 import { createIdentity, initHome } from './home-init.js';
 import { serveHome } from './serve.js';
 import { runDemo } from './demo.js';
+import { registerSupplyCommands } from './supply.js';
 
 const program = new Command();
 program
@@ -413,6 +414,8 @@ proof
         `checkpoint: height ${c.checkpoint.height}, log size ${c.checkpoint.logSize}, root ${c.checkpoint.logRoot}, signed by ${c.checkpoint.nodeId} (verified)`,
     );
   });
+
+registerSupplyCommands(program, { clientFor, print });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof HealthLedgerError) process.stderr.write(`error ${e.code}: ${e.message}\n`);

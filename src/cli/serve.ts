@@ -11,12 +11,14 @@ import { RecordService } from '../node/records/record-service.js';
 import { ensureCustodian } from '../node/records/custodian.js';
 import { join } from 'node:path';
 import { EventsService, type EventsServiceOptions } from '../node/events/events-service.js';
+import { SupplyService, loadEpcisSchema } from '../node/supply/supply-service.js';
 
 export interface Served {
   running: RunningNode;
   records: RecordService;
   /** Patient events: index, tokens, SSE streams, webhooks, AuditEvent export. */
   events: EventsService;
+  supply: SupplyService;
   app: FastifyInstance;
   url: string;
   close(): Promise<void>;
@@ -35,6 +37,8 @@ export async function serveHome(
     log?: (e: string, f: Record<string, unknown>) => void;
     /** Events service knobs (tests: heartbeat, webhook timers and retry delays). */
     events?: EventsServiceOptions;
+    /** The EPCIS 2.0 JSON Schema for EPCIS intake (default: `HEALTHLEDGER_EPCIS_SCHEMA`). */
+    epcisSchema?: object;
   } = {},
 ): Promise<Served> {
   const { genesis, config, nodeKey } = loadHome(dir);
@@ -81,7 +85,12 @@ export async function serveHome(
     await running.close();
     throw e;
   }
-  const app = await buildApp(running.node, { records, events });
+  const epcisSchema = overrides.epcisSchema ?? loadEpcisSchema();
+  const supply = new SupplyService(running.node, {
+    clock: systemClock,
+    ...(epcisSchema ? { epcisSchema } : {}),
+  });
+  const app = await buildApp(running.node, { records, events, supply });
   const host = overrides.host ?? config.host;
   const port = overrides.port ?? config.port;
   let address: string;
@@ -99,6 +108,7 @@ export async function serveHome(
     running,
     records,
     events,
+    supply,
     app,
     url: address,
     async close() {

@@ -32,6 +32,7 @@ import {
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
 import { openRelease, type ReleaseBundle } from '../protocol/envelope.js';
 import { consentFromFhir } from '../fhir/consent.js';
+import type { SupplyFacts } from '../supply/facts.js';
 import type { Consent } from '@medplum/fhirtypes';
 import { fromUtf8, toBase64Url, utf8 } from '../protocol/bytes.js';
 
@@ -458,10 +459,196 @@ export class HealthLedgerClient {
     ).body;
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Supply chain
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Records EPCIS events on the ledger: each event's CBV hash and public facts, signed by
+   * `identity` (the full events stay with the caller). Facts come from the node's EPCIS intake,
+   * which validates the document against the EPCIS 2.0 JSON Schema; or pass `facts` derived
+   * locally with `supplyFactsOf`. Resolves per event with the validation code and any alerts.
+   *
+   * @example
+   * const [r] = await client.captureEpcis(distributor, epcisDocument);
+   * // { eventHash: 'ni:///sha-256;…?ver=CBV2.0', txId: '…', code: 'VALID', alerts: [] }
+   */
+  async captureEpcis(
+    identity: Identity,
+    doc: unknown,
+    opts: { facts?: SupplyFacts[]; timeoutMs?: number } = {},
+  ): Promise<SupplyCaptureResult[]> {
+    let facts = opts.facts;
+    if (facts === undefined) {
+      const r = await this.supplyFacts(doc);
+      const bad = r.results.find((x) => !x.ok);
+      if (bad && !bad.ok)
+        throw new HealthLedgerError(
+          'EPCIS_NOT_RECORDABLE',
+          `event ${bad.index}: ${bad.code}: ${bad.message}`,
+          {
+            index: bad.index,
+            code: bad.code,
+          },
+        );
+      facts = r.results.map((x) => (x as { facts: SupplyFacts }).facts);
+    }
+    const txs = facts.map((f) => this.sign(identity, 'supply.event', f as unknown as JsonObject));
+    const results = await this.submitBatch(txs, { wait: true, timeoutMs: opts.timeoutMs ?? 30_000 });
+    const out: SupplyCaptureResult[] = [];
+    for (let i = 0; i < results.length; i++) {
+      const r = results[i]!;
+      const eventHash = facts[i]!.eventHash;
+      if (r.status === 'rejected') throw new HealthLedgerError(r.error.code as ApiErrorCode, r.error.message);
+      if (r.status !== 'committed')
+        throw new HealthLedgerError('COMMIT_TIMEOUT', `event ${i} not yet committed`);
+      const alerts = r.code === 'VALID' ? (await this.supplyEvent(r.txId)).alerts : [];
+      out.push({ eventHash, txId: r.txId, code: r.code, alerts });
+    }
+    return out;
+  }
+
+  /** The node's EPCIS intake: schema validation, then each event's hash and facts (nothing stored). */
+  async supplyFacts(doc: unknown): Promise<{ results: SupplyFactsResultWire[] }> {
+    return (await this.call<{ results: SupplyFactsResultWire[] }>(Routes.supplyFacts, { body: doc })).body;
+  }
+
+  /** What an applied supply transaction recorded (event hash, step, identifiers, alerts). */
+  async supplyEvent(txId: string): Promise<SupplyEventWire> {
+    return (await this.call<SupplyEventWire>(Routes.supplyEvent, { params: { txId } })).body;
+  }
+
+  /**
+   * Verifies a product identifier at this node (DSCSA VRS shape). `expiry` is `YYYY-MM-DD`.
+   *
+   * @example
+   * const r = await client.verifyProduct({ gtin: '00614141107346', serial: '2017', lot: 'L1', expiry: '2030-01-31' });
+   * if (!r.data.verified) console.log(r.data.additionalInfo); // e.g. 'RECALLED'
+   */
+  async verifyProduct(q: {
+    gtin: string;
+    serial: string;
+    lot: string;
+    expiry: string;
+    corrUUID?: string;
+  }): Promise<VerifyResponseWire> {
+    return (
+      await this.call<VerifyResponseWire>(Routes.supplyVerify, {
+        params: { gtin: q.gtin, lot: q.lot, serial: q.serial },
+        query: { expiry: q.expiry, corrUUID: q.corrUUID },
+      })
+    ).body;
+  }
+
+  /**
+   * A package's timeline with proofs: unless `verify: false`, every entry's transaction receipt is
+   * fetched and verified locally (inclusion proof against a checkpoint signed by a genesis node),
+   * and the proven transaction must be an applied supply transaction carrying the entry's event
+   * hash — or this throws SUPPLY_TIMELINE_MISMATCH.
+   */
+  async supplyHistory(
+    id: string,
+    opts: { verify?: boolean } = {},
+  ): Promise<{ timeline: SupplyTimelineWire; receipts: Receipt[] }> {
+    const timeline = (await this.call<SupplyTimelineWire>(Routes.supplyHistory, { query: { id } })).body;
+    const receipts: Receipt[] = [];
+    if (opts.verify === false) return { timeline, receipts };
+    for (const e of timeline.entries) {
+      const r = await this.verifiedReceipt(e.txId);
+      const body = r.tx.body;
+      const mismatch = (what: string): never => {
+        throw new HealthLedgerError('SUPPLY_TIMELINE_MISMATCH', `entry ${e.txId}: ${what}`);
+      };
+      if (r.code !== 'VALID') mismatch(`the transaction was not applied (${r.code})`);
+      if (!body.type.startsWith('supply.')) mismatch('not a supply transaction');
+      if (r.height !== e.height) mismatch('height differs');
+      const payloadHash = (body.payload as Record<string, unknown>)['eventHash'] ?? null;
+      if (body.type === 'supply.event' && payloadHash !== e.eventHash) mismatch('event hash differs');
+      if (body.signer.split('/')[0] !== e.org) mismatch('organization differs');
+      receipts.push(r);
+    }
+    return { timeline, receipts };
+  }
+
+  /** One supply alert. */
+  async supplyAlert(id: string): Promise<Record<string, unknown>> {
+    return (await this.call<Record<string, unknown>>(Routes.supplyAlert, { params: { id } })).body;
+  }
+
+  /** A bearer token (15 min) for the supply alert feed (manufacturers, distributors, dispensers, regulators). */
+  async supplyAlertsToken(identity: Identity): Promise<{ token: string; expiresAtMs: number }> {
+    const req = this.sign(identity, 'events.token', { feed: 'supply' });
+    return (await this.call<{ token: string; expiresAtMs: number }>(Routes.eventsToken, { body: req })).body;
+  }
+
+  /** A page of the supply alert feed after `after`; pass `next` back as `after`. */
+  async supplyAlerts(token: string, after?: number, limit?: number): Promise<EventsPageWire> {
+    return this.bearerGet<EventsPageWire>(Routes.supplyAlerts, token, {}, { after, limit });
+  }
+
   async health(): Promise<
     { status: string; head: { height: number; logSize: number } } & Record<string, unknown>
   > {
     return (await this.call<{ status: string; head: { height: number; logSize: number } }>(Routes.health))
       .body;
   }
+}
+
+/** One event recorded by {@link HealthLedgerClient.captureEpcis}. */
+export interface SupplyCaptureResult {
+  eventHash: string;
+  txId: string;
+  /** The validation code (`VALID`, or why custody rules refused it). */
+  code: string;
+  /** Alerts the event raised (suspect packages, now quarantined). */
+  alerts: string[];
+}
+
+/** One event's outcome at the node's EPCIS intake. */
+export type SupplyFactsResultWire =
+  | { index: number; ok: true; facts: SupplyFacts }
+  | { index: number; ok: false; code: string; message: string };
+
+/** What an applied supply transaction recorded. */
+export interface SupplyEventWire {
+  eventHash: string | null;
+  step: string;
+  org: string;
+  epcs: string[];
+  parent: string | null;
+  alerts: string[];
+  height: number;
+}
+
+/** A VRS-shaped verification response. */
+export interface VerifyResponseWire {
+  corrUUID?: string;
+  verificationTimestamp: string;
+  data: { verified: boolean; additionalInfo?: string };
+  detail: {
+    verified: boolean;
+    reason: string | null;
+    status?: string;
+    alert?: string;
+    lastTx?: string;
+    height: number;
+  };
+}
+
+/** A package's timeline as the node serves it. */
+export interface SupplyTimelineWire {
+  epc: string;
+  record: Record<string, unknown>;
+  lot: Record<string, unknown> | null;
+  alert: Record<string, unknown> | null;
+  height: number;
+  entries: {
+    txId: string;
+    height: number;
+    step: string;
+    org: string;
+    eventHash: string | null;
+    alerts: string[];
+    via: string | null;
+  }[];
 }

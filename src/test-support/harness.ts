@@ -35,7 +35,13 @@ export interface TestNetwork {
 }
 
 export async function startTestNetwork(
-  opts: { orgs?: string[]; policies?: Partial<GenesisPolicies>; verifyThreads?: number } = {},
+  opts: {
+    orgs?: string[];
+    policies?: Partial<GenesisPolicies>;
+    verifyThreads?: number;
+    /** The EPCIS 2.0 JSON Schema for the node's EPCIS intake. */
+    epcisSchema?: object;
+  } = {},
 ): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-test-'));
   initHome(dir, {
@@ -50,7 +56,11 @@ export async function startTestNetwork(
   writeJson(homePaths(dir).nodeConfig, { ...config, verifyThreads: opts.verifyThreads ?? 1 });
   let served!: Served;
   const start = async (): Promise<void> => {
-    served = await serveHome(dir, { port: 0, log: () => {} });
+    served = await serveHome(dir, {
+      port: 0,
+      log: () => {},
+      ...(opts.epcisSchema ? { epcisSchema: opts.epcisSchema } : {}),
+    });
   };
   await start();
   const net: TestNetwork = {

@@ -42,6 +42,10 @@ const ACTIONS: Record<HealthTxType, NonNullable<AuditEvent['action']>> = {
   'patient.set-break-glass-exclusions': 'U',
   'erasure.request': 'D',
   'erasure.complete': 'D',
+  // The supply feed is never a patient's trail; listed so the table stays total.
+  'supply.event': 'E',
+  'supply.clear': 'U',
+  'supply.recall': 'U',
 };
 
 const PURPOSES: Record<string, Coding> = {

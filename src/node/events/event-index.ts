@@ -33,8 +33,14 @@ import { MEMBER_ID_PATTERN, txIdOf, type SignedTx } from '../../protocol/tx.js';
 import type { ValidationCode } from '../../protocol/validation.js';
 import { HealthKeys, readJson, type AccessGrant } from '../../contracts/health/model.js';
 import { openDatabase } from '../store/ledger-store.js';
+import {
+  SupplyKeys,
+  type AlertRecord,
+  type EventRecord,
+  type LotRecord,
+} from '../../contracts/supply/model.js';
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 /** Blocks indexed per SQLite transaction while catching up. */
 const CATCH_UP_CHUNK = 512;
 
@@ -49,6 +55,10 @@ export const EVENT_KINDS = {
   'erasure.complete': ['erasure.completed', 'erasure.complete.refused'],
   'patient.set-proxies': ['proxies.set', 'proxies.set.refused'],
   'patient.set-break-glass-exclusions': ['break-glass-exclusions.set', 'break-glass-exclusions.set.refused'],
+  // Supply chain: only applied transactions that raise, resolve or recall are indexed (feed `supply`).
+  'supply.event': ['supply.suspect', 'supply.event.refused'],
+  'supply.clear': ['supply.cleared', 'supply.clear.refused'],
+  'supply.recall': ['supply.recalled', 'supply.recall.refused'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type HealthTxType = keyof typeof EVENT_KINDS;
@@ -186,6 +196,46 @@ function detailOf(
   return d;
 }
 
+/**
+ * The subject of the supply alert feed. Not a member id (it has no `/`), so it can never name a
+ * patient's trail.
+ */
+export const SUPPLY_FEED = 'supply';
+
+/** Facts of a supply alert, recall or clearance (no health data on the supply side at all). */
+function supplyDetail(
+  type: HealthTxType,
+  txId: string,
+  payload: Record<string, unknown>,
+  getState: (k: string) => string | undefined,
+): EventDetail | undefined {
+  const d: EventDetail = {};
+  if (type === 'supply.recall') {
+    d['gtin'] = str(payload['gtin'], 14) ?? '';
+    d['lot'] = str(payload['lot'], 20) ?? '';
+    d['reason'] = str(payload['reason'], 16) ?? '';
+    const lot = readJson<LotRecord>(getState, SupplyKeys.lot(d['gtin'], d['lot']));
+    if (lot) {
+      d['owner'] = lot.owner;
+      d['packages'] = lot.commissioned;
+    }
+    return d;
+  }
+  const ev = readJson<EventRecord>(getState, SupplyKeys.event(txId));
+  if (ev === undefined || ev.alerts.length === 0) return undefined;
+  const alerts = ev.alerts
+    .slice(0, 64)
+    .map((id) => readJson<AlertRecord>(getState, SupplyKeys.alert(id)))
+    .filter((a): a is AlertRecord => a !== undefined);
+  d['alerts'] = alerts.map((a) => a.id);
+  d['epcs'] = alerts.map((a) => a.epc);
+  d['reasons'] = [...new Set(alerts.flatMap((a) => a.reasons))];
+  d['owners'] = [...new Set(alerts.map((a) => a.owner ?? ''))].filter((o) => o !== '');
+  d['step'] = ev.step;
+  if (type === 'supply.clear') d['resolution'] = alerts[0]?.resolution?.note ?? '';
+  return d;
+}
+
 /** The rows a block contributes to the index (one per authenticated health transaction). */
 export function eventRowsOf(block: Block, getState: (k: string) => string | undefined): Row[] {
   const rows: Row[] = [];
@@ -196,6 +246,24 @@ export function eventRowsOf(block: Block, getState: (k: string) => string | unde
     if (code === undefined || UNAUTHENTICATED.has(code) || typeof body !== 'object' || body === null) return;
     if (typeof body.type !== 'string' || !isHealthTxType(body.type)) return;
     const payload = body.payload as Record<string, unknown> | undefined;
+    if (body.type.startsWith('supply.')) {
+      if (code !== 'VALID' || typeof payload !== 'object' || payload === null) return;
+      const txId = txIdOf(body);
+      const detail = supplyDetail(body.type, txId, payload, getState);
+      if (detail === undefined) return;
+      rows.push({
+        seq: first + i + 1,
+        patient: SUPPLY_FEED,
+        height: block.header.height,
+        tx_id: txId,
+        type: body.type,
+        code,
+        actor: body.signer,
+        at_ms: block.header.timestampMs,
+        detail: JSON.stringify(detail),
+      });
+      return;
+    }
     const patient = payload?.['patient'];
     if (typeof patient !== 'string' || !MEMBER_ID_PATTERN.test(patient)) return;
     const txId = txIdOf(body);

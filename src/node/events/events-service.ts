@@ -20,6 +20,7 @@ import type { ServerResponse } from 'node:http';
 import type { Database as Db } from 'better-sqlite3';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import { HealthLedgerError } from '../../protocol/errors.js';
+import type { Role } from '../../protocol/x509.js';
 import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
 import type { MemberRecord } from '../../contracts/contract.js';
 import { actsForPatient, readPatient } from '../../contracts/health/model.js';
@@ -29,7 +30,7 @@ import { systemClock, type Clock } from '../ordering/orderer.js';
 import { verifySignedRequest, type SignedRequestContext } from '../records/signed-request.js';
 import { openDatabase } from '../store/ledger-store.js';
 import { auditEventBundle } from './audit-event.js';
-import { EventIndex, type PatientEvent } from './event-index.js';
+import { EventIndex, SUPPLY_FEED, type PatientEvent } from './event-index.js';
 import { EventStreams } from './streams.js';
 import { EventTokens, EVENTS_TOKEN_TTL_MS, loadOrCreateEventsSecret } from './tokens.js';
 import { WebhookDeliverer, checkWebhookUrl, type WebhookOptions } from './webhooks.js';
@@ -45,6 +46,9 @@ export interface EventsServiceOptions {
 }
 
 /** Paths of the events files in a node home. */
+/** Roles that may follow the supply alert feed. */
+const SUPPLY_FOLLOWERS: readonly Role[] = ['manufacturer', 'distributor', 'dispenser', 'regulator'];
+
 export const eventsPaths = (home: string) => ({
   index: join(homePaths(home).data, 'events.sqlite'),
   subscriptions: join(homePaths(home).data, 'subscriptions.sqlite'),
@@ -127,8 +131,18 @@ export class EventsService {
     };
   }
 
-  /** The patient, a proxy, or an auditor of the patient's organization; throws otherwise. */
-  private authorizeFollower(signer: MemberRecord, patient: unknown): string {
+  /**
+   * The subject a signer may follow: a patient's trail (the patient, a proxy, or an auditor of the
+   * patient's organization), or the supply alert feed (supply-chain roles); throws otherwise.
+   */
+  private authorizeFollower(signer: MemberRecord, payload: Record<string, unknown>): string {
+    if ('feed' in payload) {
+      if (payload['feed'] !== SUPPLY_FEED || 'patient' in payload)
+        throw new HealthLedgerError('INVALID_PAYLOAD', `feed: "${SUPPLY_FEED}" (and no patient)`);
+      if (!SUPPLY_FOLLOWERS.includes(signer.role)) throw new HealthLedgerError('NOT_SUPPLY_PARTY');
+      return SUPPLY_FEED;
+    }
+    const patient = payload['patient'];
     if (typeof patient !== 'string' || !MEMBER_ID_PATTERN.test(patient))
       throw new HealthLedgerError('INVALID_PAYLOAD', 'patient: a member id');
     const get = (k: string) => this.node.getState(k);
@@ -142,11 +156,11 @@ export class EventsService {
   /** A signed `events.token` request `{ patient }` → a bearer token for the patient's events. */
   issueToken(request: unknown): { token: string; expiresAtMs: number } {
     const { signer, payload } = verifySignedRequest(request, 'events.token', this.requestContext());
-    if (Object.keys(payload).some((k) => k !== 'patient'))
-      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient }');
+    if (Object.keys(payload).some((k) => k !== 'patient' && k !== 'feed'))
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient } or { feed }');
     let patient: string;
     try {
-      patient = this.authorizeFollower(signer, payload['patient']);
+      patient = this.authorizeFollower(signer, payload);
     } catch (e) {
       this.log('events.token.refused', { signer: signer.id, code: (e as HealthLedgerError).code });
       throw e;
@@ -158,10 +172,11 @@ export class EventsService {
   /** A signed `subscription.create` request `{ patient, url }` → `{ id, secret }` (secret shown once). */
   createSubscription(request: unknown): { id: string; secret: string } {
     const { signer, payload } = verifySignedRequest(request, 'subscription.create', this.requestContext());
-    if (Object.keys(payload).some((k) => k !== 'patient' && k !== 'url'))
-      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient, url }');
+    if (Object.keys(payload).some((k) => k !== 'patient' && k !== 'feed' && k !== 'url'))
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient, url } or { feed, url }');
     const url = checkWebhookUrl(payload['url']);
-    const patient = this.authorizeFollower(signer, payload['patient']);
+    const subject = Object.fromEntries(Object.entries(payload).filter(([k]) => k !== 'url'));
+    const patient = this.authorizeFollower(signer, subject);
     const r = this.webhooks.create(patient, url, signer.id);
     this.log('events.subscription.created', { signer: signer.id, patient, subscription: r.id });
     return r;

@@ -11,6 +11,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fromBase64Url, toBase64Url } from '../../protocol/bytes.js';
+import { SUPPLY_FEED } from './event-index.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
 import { writeSecret } from '../home.js';
@@ -87,7 +88,8 @@ export class EventTokens {
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
     }
     const expiresAtMs = Number(parts[2]);
-    if (!MEMBER_ID_PATTERN.test(tokenPatient) || mac.length !== 32)
+    // A subject is a patient's member id or the supply alert feed.
+    if ((!MEMBER_ID_PATTERN.test(tokenPatient) && tokenPatient !== SUPPLY_FEED) || mac.length !== 32)
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
     if (!timingSafeEqual(mac, this.mac(tokenPatient, expiresAtMs)))
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
