@@ -115,6 +115,7 @@ export async function serveHome(
       await app.close();
       // Stop ordering first (the last blocks reach the event index), then events, then the store.
       await running.node.stop();
+      supply.close();
       await events.close();
       await running.close();
       records.close();

@@ -7,6 +7,9 @@ import { ProofErrorCodes } from '../protocol/receipt.js';
 import { EnvelopeErrorCodes } from '../protocol/envelope.js';
 import { BlobStoreErrorCodes } from '../node/records/blob-store.js';
 import { Gs1ErrorCodes } from '../supply/gs1.js';
+import { SupplyFactErrorCodes } from '../supply/facts.js';
+import { SUSPECT_REASONS } from '../contracts/supply/model.js';
+import { VERIFICATION_REASONS } from '../contracts/supply/verify.js';
 
 export const errorTables: {
   title: string;
@@ -21,4 +24,7 @@ export const errorTables: {
   { title: 'Record envelope errors (encryption)', codes: EnvelopeErrorCodes },
   { title: 'Encrypted blob store errors', codes: BlobStoreErrorCodes },
   { title: 'GS1 identifier errors (supply chain)', codes: Gs1ErrorCodes },
+  { title: 'EPCIS event facts errors (supply chain intake)', codes: SupplyFactErrorCodes },
+  { title: 'Product verification reasons (VRS additionalInfo)', codes: VERIFICATION_REASONS },
+  { title: 'Suspect package reasons (supply alerts)', codes: SUSPECT_REASONS },
 ];

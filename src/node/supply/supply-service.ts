@@ -25,6 +25,8 @@ import type { Clock } from '../ordering/orderer.js';
 export interface SupplyStateSource {
   getState(key: string): string | undefined;
   chainHead(): { height: number };
+  /** Called after each committed block (state changes only then). */
+  onBlock(listener: () => void): () => void;
 }
 
 export interface SupplyServiceOptions {
@@ -90,12 +92,34 @@ function expiryFromYymmdd(yymmdd: string, nowMs: number): string {
 
 export class SupplyService {
   private readonly validateEpcis: EpcisValidator | undefined;
+  /**
+   * Lot records read during verification: few lots, many packages each. State changes only when
+   * a block commits, so the cache is dropped on every block and never serves a stale recall.
+   */
+  private lots = new Map<string, string | undefined>();
+  private readonly read = (key: string): string | undefined => {
+    if (!key.startsWith('supply/lot/')) return this.state.getState(key);
+    if (this.lots.has(key)) return this.lots.get(key);
+    const v = this.state.getState(key);
+    if (this.lots.size >= 10_000) this.lots.clear();
+    this.lots.set(key, v);
+    return v;
+  };
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly state: SupplyStateSource,
     private readonly opts: SupplyServiceOptions,
   ) {
     this.validateEpcis = opts.epcisSchema ? createEpcisValidator(opts.epcisSchema) : undefined;
+    this.unsubscribe = state.onBlock(() => {
+      this.lots = new Map();
+    });
+  }
+
+  /** Stops following blocks. */
+  close(): void {
+    this.unsubscribe();
   }
 
   /**
@@ -125,7 +149,7 @@ export class SupplyService {
         'a valid expiry date is required: ?exp=YYMMDD (GS1 AI 17) or ?expiry=YYYY-MM-DD',
       );
     const answer = verifyProduct(
-      (k) => this.state.getState(k),
+      this.read,
       {
         gtin,
         serial: req.serial,
