@@ -4,15 +4,15 @@
  * from docs/errors.md; client input never produces a 500.
  * @module
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import swagger from '@fastify/swagger';
-import { Ajv } from 'ajv';
-import { ApiErrorCodes, HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
-import { MAX_BATCH, Routes, routePath, type RouteDef, type SubmitResultWire } from '../protocol/api.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ApiErrorCodes, HealthLedgerError } from '../protocol/errors.js';
+import { MAX_BATCH, Routes, routePath, type SubmitResultWire } from '../protocol/api.js';
 import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
-import type { SupplyService, VerifyRequest } from '../node/supply/supply-service.js';
+import type { SupplyService } from '../node/supply/supply-service.js';
+import { registerSupplyRoutes } from './supply.js';
+import { createApiBase } from './base.js';
 import { SUPPLY_FEED } from '../node/events/event-index.js';
 import { bearerToken } from '../node/events/tokens.js';
 import { registerFhir, registerFhirAuditEvent, signedRequestFromHeader } from './fhir.js';
@@ -32,90 +32,21 @@ export interface AppOptions {
   logger?: boolean;
 }
 
-/** Bodies are validated without coercion or stripping: a signed envelope must arrive exactly as signed. */
-const bodyAjv = new Ajv({
-  allErrors: false,
-  coerceTypes: false,
-  removeAdditional: false,
-  useDefaults: false,
-  strict: false,
-});
-/** Query strings and path params arrive as strings: coerce to the schema's types. */
-const paramAjv = new Ajv({
-  allErrors: false,
-  coerceTypes: true,
-  removeAdditional: false,
-  useDefaults: true,
-  strict: false,
-});
-
 function toWire(r: SubmitResult): SubmitResultWire {
   if (r.status === 'committed') return { status: 'committed', ...r.commitment };
   if (r.status === 'accepted') return { txId: r.txId, status: 'accepted' };
   return { txId: r.txId, status: 'rejected', error: { code: r.error.code, message: r.error.message } };
 }
 
-function errorBody(e: HealthLedgerError): ApiErrorBody {
-  return { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
-}
-
 /** Builds the API for `node`. */
 export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise<FastifyInstance> {
   const maxWait = opts.defaultWaitMs ?? 30_000;
-  const app = Fastify({
-    // Fastify's logger stays off: the node logs its own events, never bodies or query strings (PHI).
-    logger: opts.logger ?? false,
-    bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
+  const { app, route } = await createApiBase({
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
+    onRejected: (code) => node.metrics.rejected(code),
+    openapiTitle: 'HealthLedger node API',
   });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),
-  );
-
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'HealthLedger node API',
-        version: '1',
-        description: 'Errors: `{ error: { code, message } }`; codes in docs/errors.md.',
-      },
-    },
-  });
-
-  app.setErrorHandler((err: FastifyError | HealthLedgerError, _req, reply) => {
-    let e: HealthLedgerError;
-    if (err instanceof HealthLedgerError) e = err;
-    else if ((err as FastifyError).validation) e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
-    else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      e = new HealthLedgerError('PAYLOAD_TOO_LARGE');
-    else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500)
-      e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
-    else {
-      app.log.error({ err: { message: err.message, stack: err.stack } }, 'internal error');
-      e = new HealthLedgerError('INTERNAL');
-    }
-    node.metrics.rejected(e.code);
-    void reply.status(e.status).send(errorBody(e));
-  });
-  app.setNotFoundHandler((_req, reply) => {
-    node.metrics.rejected('ROUTE_NOT_FOUND');
-    void reply.status(404).send(errorBody(new HealthLedgerError('ROUTE_NOT_FOUND')));
-  });
-
-  const route = <Q = unknown, P = unknown, B = unknown>(
-    def: RouteDef,
-    handler: (req: { query: Q; params: P; body: B }, reply: FastifyReply) => unknown,
-  ): void => {
-    const schema: Record<string, unknown> = { summary: def.summary, tags: def.tags };
-    if (def.params) schema['params'] = def.params;
-    if (def.querystring) schema['querystring'] = def.querystring;
-    if (def.body) schema['body'] = def.body;
-    app.route({
-      method: def.method,
-      url: def.url,
-      schema,
-      handler: (req, reply) => handler(req as never, reply),
-    });
-  };
 
   const waitMs = (q: { timeoutMs?: number }): number => Math.min(q.timeoutMs ?? maxWait, maxWait);
 
@@ -284,17 +215,7 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
     });
   }
 
-  const supply = opts.supply;
-  if (supply) {
-    route<Omit<VerifyRequest, 'gtin' | 'lot' | 'serial'>, { gtin: string; lot: string; serial: string }>(
-      Routes.supplyVerify,
-      (req) => supply.verify({ ...req.query, ...req.params }),
-    );
-    route<{ id: string }>(Routes.supplyHistory, (req) => supply.history(req.query.id));
-    route<unknown, { id: string }>(Routes.supplyAlert, (req) => supply.alert(req.params.id));
-    route<unknown, { txId: string }>(Routes.supplyEvent, (req) => supply.event(req.params.txId));
-    route<unknown, unknown, unknown>(Routes.supplyFacts, (req) => supply.facts(req.body));
-  }
+  if (opts.supply) registerSupplyRoutes(route, opts.supply);
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
 

@@ -49,23 +49,31 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startNodeProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
+export async function startNodeProcess(
+  dir: string,
+  opts: { verificationServers?: boolean } = {},
+): Promise<{ child: ChildProcess; url: string; verificationUrl: string | null }> {
   // HL_NODE_ARGS passes extra node flags to the node process (e.g. --cpu-prof for profiling).
   const extra = (process.env['HL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, join(repoRoot, 'dist', 'cli', 'main.js'), 'start', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const [url, verificationUrl] = await new Promise<[string, string | null]>((resolve, reject) => {
     let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer): void => {
       buf += d.toString();
       const m = /"event":"api.listening","url":"([^"]+)"/.exec(buf);
-      if (m) resolve(m[1]!);
-    });
+      const v = /"event":"verification.listening","url":"([^"]+)"/.exec(buf);
+      if (m && (!opts.verificationServers || v)) {
+        child.stdout!.off('data', onData);
+        resolve([m[1]!, v?.[1] ?? null]);
+      }
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`node exited with ${code}`)));
   });
   child.stdout!.resume();
-  return { child, url };
+  return { child, url, verificationUrl };
 }
 
 /** CPU seconds (user + system, all threads) a process has used, from /proc (Linux); NaN elsewhere. */

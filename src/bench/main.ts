@@ -29,6 +29,7 @@ if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only
     serials: arg('supply-serials', 10_000_000),
     requests: arg('supply-requests', 200_000),
     concurrency: arg('supply-concurrency', 32),
+    servers: arg('supply-servers', 2),
     fresh: process.argv.includes('--supply-fresh'),
     say,
   });
@@ -77,6 +78,7 @@ const supply = await benchSupply({
   serials: supplySerials,
   requests: arg('supply-requests', 200_000),
   concurrency: arg('supply-concurrency', 32),
+  servers: arg('supply-servers', 2),
   fresh: process.argv.includes('--supply-fresh'),
   say,
 });
@@ -91,6 +93,7 @@ const result = {
   supply_verify_p50_ms: supply.verify_p50_ms,
   supply_verify_p99_ms: supply.verify_p99_ms,
   supply_verify_concurrency: supply.concurrency,
+  supply_verification_servers: supply.verification_servers,
   supply_verified_share: supply.verified_share,
   supply_ledger_bytes: supply.ledger_bytes,
   ...records,

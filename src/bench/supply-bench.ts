@@ -32,6 +32,7 @@ export interface SupplyBenchResult {
   verify_p50_ms: number;
   verify_p99_ms: number;
   concurrency: number;
+  verification_servers: number;
   /** Share of answers that were `verified: true` (the load mixes in unknown serials and wrong lots). */
   verified_share: number;
   ledger_bytes: number;
@@ -146,6 +147,8 @@ export async function benchSupply(opts: {
   serials: number;
   requests: number;
   concurrency: number;
+  /** Verification server processes (0: the node's own API answers). */
+  servers: number;
   fresh: boolean;
   say: (s: string) => void;
 }): Promise<SupplyBenchResult> {
@@ -162,11 +165,16 @@ export async function benchSupply(opts: {
   const cfgPath = homePaths(dir).nodeConfig;
   writeFileSync(
     cfgPath,
-    JSON.stringify({ ...(JSON.parse(readFileSync(cfgPath, 'utf8')) as NodeConfig), port: await freePort() }),
+    JSON.stringify({
+      ...(JSON.parse(readFileSync(cfgPath, 'utf8')) as NodeConfig),
+      port: await freePort(),
+      verificationServers: opts.servers,
+      verificationPort: 0,
+    }),
   );
-  const { child, url } = await startNodeProcess(dir);
+  const { child, url, verificationUrl } = await startNodeProcess(dir, { verificationServers: opts.servers > 0 });
   try {
-    const base = new URL(url);
+    const base = new URL(verificationUrl ?? url);
     let seed = 0x9e3779b9;
     const rand = () => {
       seed ^= seed << 13;
@@ -214,6 +222,7 @@ export async function benchSupply(opts: {
       verify_p50_ms: pct(lat, 50),
       verify_p99_ms: pct(lat, 99),
       concurrency: opts.concurrency,
+      verification_servers: opts.servers,
       verified_share: Math.round((verified / opts.requests) * 1000) / 1000,
       ledger_bytes: fileSize(homePaths(dir).store),
     };

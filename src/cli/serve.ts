@@ -3,6 +3,8 @@
  * @module
  */
 import type { FastifyInstance } from 'fastify';
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from '../api/server.js';
 import { homePaths, loadHome } from '../node/home.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
@@ -21,6 +23,8 @@ export interface Served {
   supply: SupplyService;
   app: FastifyInstance;
   url: string;
+  /** The verification servers' base URL, when node.json starts any. */
+  verificationUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,25 @@ export async function serveHome(
     throw e;
   }
   log('api.listening', { url: address });
+  let verification: { url: string; stop(): Promise<void> } | null = null;
+  if ((config.verificationServers ?? 0) > 0) {
+    try {
+      verification = await startVerificationServers(homePaths(dir).store, {
+        count: config.verificationServers!,
+        host,
+        port: config.verificationPort ?? 0,
+      });
+    } catch (e) {
+      await app.close();
+      await running.node.stop();
+      supply.close();
+      await events.close();
+      records.close();
+      await running.close();
+      throw e;
+    }
+    log('verification.listening', { url: verification.url, servers: config.verificationServers });
+  }
   return {
     running,
     records,
@@ -111,7 +134,9 @@ export async function serveHome(
     supply,
     app,
     url: address,
+    verificationUrl: verification?.url ?? null,
     async close() {
+      await verification?.stop();
       await app.close();
       // Stop ordering first (the last blocks reach the event index), then events, then the store.
       await running.node.stop();
@@ -119,6 +144,48 @@ export async function serveHome(
       await events.close();
       await running.close();
       records.close();
+    },
+  };
+}
+
+/**
+ * Forks `count` verification server processes (node:cluster) that share one port; resolves with
+ * their URL once all listen.
+ */
+async function startVerificationServers(
+  storePath: string,
+  opts: { count: number; host: string; port: number },
+): Promise<{ url: string; stop(): Promise<void> }> {
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./verification-server.js', import.meta.url)) });
+  const env = {
+    HL_VERIFICATION_STORE: storePath,
+    HL_VERIFICATION_HOST: opts.host,
+    HL_VERIFICATION_PORT: String(opts.port),
+  };
+  const workers = Array.from({ length: opts.count }, () => cluster.fork(env));
+  const addresses = await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise<{ address: string; port: number }>((resolve, reject) => {
+          w.once('listening', resolve);
+          w.once('exit', (code) => reject(new Error(`verification server exited with ${code}`)));
+        }),
+    ),
+  );
+  const a = addresses[0]!;
+  return {
+    url: `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`,
+    async stop() {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (w.isDead()) return resolve();
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        ),
+      );
     },
   };
 }

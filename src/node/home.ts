@@ -21,6 +21,13 @@ export interface NodeConfig {
   port: number;
   /** Worker threads for signature verification (default: available cores). */
   verifyThreads?: number;
+  /**
+   * Processes serving product verification and the other supply reads from a read-only view of
+   * the ledger on `verificationPort` (default 0: the node's own API serves them).
+   */
+  verificationServers?: number;
+  /** Port shared by the verification servers (0 = any free port). */
+  verificationPort?: number;
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */

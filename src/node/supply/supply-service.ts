@@ -127,6 +127,8 @@ export class SupplyService {
    * is a normal answer (`verified: false`), as the VRS requires.
    */
   verify(req: VerifyRequest): VerifyResponse {
+    // The head first: a read-only source notices the node's commits here (and drops caches).
+    const height = this.state.chainHead().height;
     const nowMs = this.opts.clock.now();
     const gtin = req.gtin.padStart(14, '0');
     if (!isValidGtin(gtin))
@@ -162,16 +164,17 @@ export class SupplyService {
       ...(req.corrUUID !== undefined ? { corrUUID: req.corrUUID } : {}),
       verificationTimestamp: new Date(nowMs).toISOString(),
       data: answer.verified ? { verified: true } : { verified: false, additionalInfo: answer.reason! },
-      detail: { ...answer, height: this.state.chainHead().height },
+      detail: { ...answer, height },
     };
   }
 
   /** A package's or container's timeline; `id` in any GS1 form (EPC URI, Digital Link, canonical). */
   history(id: string): Timeline & { height: number } {
+    const height = this.state.chainHead().height;
     const epc = canonicalId(id);
     const t = timeline((k) => this.state.getState(k), epc);
     if (t === undefined) throw new HealthLedgerError('EPC_NOT_FOUND', `${epc} is not on the ledger`);
-    return { ...t, height: this.state.chainHead().height };
+    return { ...t, height };
   }
 
   /** What an applied supply transaction recorded. */
