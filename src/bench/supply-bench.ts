@@ -172,7 +172,9 @@ export async function benchSupply(opts: {
       verificationPort: 0,
     }),
   );
-  const { child, url, verificationUrl } = await startNodeProcess(dir, { verificationServers: opts.servers > 0 });
+  const { child, url, verificationUrl } = await startNodeProcess(dir, {
+    verificationServers: opts.servers > 0,
+  });
   try {
     const base = new URL(verificationUrl ?? url);
     let seed = 0x9e3779b9;

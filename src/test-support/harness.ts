@@ -21,6 +21,8 @@ export interface TestNetwork {
   app: FastifyInstance;
   records: RecordService;
   url: string;
+  /** The verification servers' URL, when started with `verificationServers`. */
+  verificationUrl: string | null;
   client: HealthLedgerClient;
   /** Identity by member id, e.g. `st-mary/admin`. */
   id(memberId: string): Identity;
@@ -41,6 +43,8 @@ export async function startTestNetwork(
     verifyThreads?: number;
     /** The EPCIS 2.0 JSON Schema for the node's EPCIS intake. */
     epcisSchema?: object;
+    /** Verification server processes (node.json `verificationServers`). */
+    verificationServers?: number;
   } = {},
 ): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-test-'));
@@ -53,7 +57,13 @@ export async function startTestNetwork(
     policies: { blockTimeoutMs: 5, ...opts.policies },
   });
   const { genesis, config } = loadHome(dir);
-  writeJson(homePaths(dir).nodeConfig, { ...config, verifyThreads: opts.verifyThreads ?? 1 });
+  writeJson(homePaths(dir).nodeConfig, {
+    ...config,
+    verifyThreads: opts.verifyThreads ?? 1,
+    ...(opts.verificationServers
+      ? { verificationServers: opts.verificationServers, verificationPort: 0 }
+      : {}),
+  });
   let served!: Served;
   const start = async (): Promise<void> => {
     served = await serveHome(dir, {
@@ -73,6 +83,9 @@ export async function startTestNetwork(
     },
     get url() {
       return served.url;
+    },
+    get verificationUrl() {
+      return served.verificationUrl;
     },
     get records() {
       return served.records;
