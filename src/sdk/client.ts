@@ -581,6 +581,15 @@ export class HealthLedgerClient {
     return (await this.call<{ token: string; expiresAtMs: number }>(Routes.eventsToken, { body: req })).body;
   }
 
+  /**
+   * Subscribes a webhook to the supply alert feed (same signers as {@link supplyAlertsToken});
+   * deliveries are signed as for patient events. The secret is returned once.
+   */
+  async createSupplySubscription(identity: Identity, url: string): Promise<{ id: string; secret: string }> {
+    const req = this.sign(identity, 'subscription.create', { feed: 'supply', url });
+    return (await this.call<{ id: string; secret: string }>(Routes.createSubscription, { body: req })).body;
+  }
+
   /** A page of the supply alert feed after `after`; pass `next` back as `after`. */
   async supplyAlerts(token: string, after?: number, limit?: number): Promise<EventsPageWire> {
     return this.bearerGet<EventsPageWire>(Routes.supplyAlerts, token, {}, { after, limit });

@@ -8,6 +8,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import { startTestNetwork, type TestNetwork } from '../../test-support/harness.js';
 import { testdata } from '../../test-support/paths.js';
 import type { HealthLedgerError } from '../../protocol/errors.js';
@@ -229,6 +231,64 @@ describe('supply chain over HTTP', () => {
     });
     const page = await c.supplyAlerts(owner.token, before.next);
     assert.equal(page.events.at(-1)?.kind, 'supply.cleared');
+  });
+
+  test('alerts arrive live: Server-Sent Events and a signed webhook, in order', async () => {
+    const c = net.client;
+    const received: { kind: string; txId: string }[] = [];
+    let secret = '';
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-healthledger-signature'] ?? ''));
+        const ok =
+          m !== null && createHmac('sha256', secret).update(`${m[1]}.${body}`).digest('hex') === m[2];
+        if (ok) received.push(JSON.parse(body) as { kind: string; txId: string });
+        res.statusCode = ok ? 200 : 400;
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const port = (hook.address() as { port: number }).port;
+      secret = (await c.createSupplySubscription(m.fda, `http://127.0.0.1:${port}/supply`)).secret;
+      const { token } = await c.supplyAlertsToken(m.acme);
+      const latest = (await c.supplyAlerts(token, 0, 1000)).next;
+      const ac = new AbortController();
+      const sse = await fetch(`${net.url}/v1/supply/alerts/stream?token=${token}&after=${latest}`, {
+        signal: ac.signal,
+      });
+      assert.equal(sse.status, 200);
+      // Package 3 sits at dist inside case 2; pharm2 reports seeing it on its shelf.
+      const r = await capture(
+        m.pharm2,
+        doc({
+          type: 'ObjectEvent',
+          action: 'OBSERVE',
+          bizStep: 'inspecting',
+          epcList: [item('3')],
+          bizLocation: { id: sgln(CP.pharm2) },
+        }),
+      );
+      assert.equal(r.alerts.length, 1);
+      const reader = sse.body!.getReader();
+      let text = '';
+      while (!text.includes('supply.suspect')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      ac.abort();
+      assert.match(text, /event: supply\.suspect/);
+      assert.ok(text.includes(r.txId), 'the stream names the transaction');
+      for (let i = 0; i < 200 && !received.some((e) => e.txId === r.txId); i++)
+        await new Promise((res) => setTimeout(res, 25));
+      const delivered = received.find((e) => e.txId === r.txId);
+      assert.equal(delivered?.kind, 'supply.suspect', 'the regulator’s webhook got it, signed');
+    } finally {
+      hook.close();
+    }
   });
 
   test('a recall marks every package of the lot, wherever it is', async () => {
