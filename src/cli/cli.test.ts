@@ -25,9 +25,12 @@ describe('healthledger CLI', () => {
     const port = await freePort();
     const r = run('demo', '--dir', join(tmp, 'demo'), '--port', String(port), '--once');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /4 organizations: st-mary, city-clinic, corner-pharmacy, acme-payer/);
-    // 2 custodian bootstrap + 12 membership and anchors + 8 records and consent
-    assert.match(r.stdout, /verify: OK \(\d+ blocks, 22 transactions\)/);
+    assert.match(
+      r.stdout,
+      /7 organizations: st-mary, city-clinic, corner-pharmacy, acme-payer, novapharm, medsupply, health-authority/,
+    );
+    // 2 custodian bootstrap + 15 membership and anchors + 8 records and consent + 4 parties + 9 EPCIS events
+    assert.match(r.stdout, /verify: OK \(\d+ blocks, 38 transactions\)/);
   });
 
   describe('against a started node', () => {

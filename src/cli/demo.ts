@@ -15,12 +15,27 @@ import { verifyChain } from '../node/verify-chain.js';
 import type { Role } from '../protocol/x509.js';
 import { createIdentity, initHome } from './home-init.js';
 import { serveHome } from './serve.js';
+import {
+  aggregationEvent,
+  commissioningEvent,
+  dispensingEvent,
+  epcisDocument,
+  inspectingEvent,
+  receivingEvent,
+  shippingEvent,
+} from '../supply/documents.js';
+import { supplyFactsOf } from '../supply/facts.js';
+import type { EpcisEvent } from '../supply/epcis.js';
+import { Gs1Error, parseEpcUri } from '../supply/gs1.js';
 
 const ORGS = [
   'st-mary:St Mary Hospital',
   'city-clinic:City Clinic',
   'corner-pharmacy:Corner Pharmacy',
   'acme-payer:Acme Health Plan',
+  'novapharm:NovaPharm Manufacturing',
+  'medsupply:MedSupply Distribution',
+  'health-authority:Health Authority',
 ];
 
 const MEMBERS: { org: string; id: string; role: Role; attributes: Record<string, string> }[] = [
@@ -46,6 +61,9 @@ const MEMBERS: { org: string; id: string; role: Role; attributes: Record<string,
   { org: 'st-mary', id: 'auditor-ivan', role: 'auditor', attributes: {} },
   { org: 'corner-pharmacy', id: 'pharm-frank', role: 'dispenser', attributes: { licence: 'RPH-55120' } },
   { org: 'acme-payer', id: 'claims-gina', role: 'payer', attributes: {} },
+  { org: 'novapharm', id: 'packaging-line', role: 'manufacturer', attributes: {} },
+  { org: 'medsupply', id: 'warehouse', role: 'distributor', attributes: {} },
+  { org: 'health-authority', id: 'inspector', role: 'regulator', attributes: {} },
   {
     org: 'st-mary',
     id: 'dr-mallory',
@@ -137,6 +155,12 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
       `  ledger      ${head.height} blocks, ${head.logSize} transactions; checkpoint root ${cp.checkpoint.logRoot.slice(0, 16)}… (signature verified)`,
       `  records     3 FHIR resources of st-mary/patient-dana, encrypted at St Mary; her travel consent for`,
       `              emergency physicians anywhere (diabetes, 48 h); city-clinic/dr-erin read them under it`,
+      ...(genesis.orgs.some((o) => o.id === 'novapharm')
+        ? [
+            `  supply      6 insulin pens (GTIN 10614141073464, lot ${SUPPLY.lot}) NovaPharm → MedSupply → Corner Pharmacy,`,
+            `              one dispensed; an inspection that contradicts custody raised an alert (EPCIS 2.0)`,
+          ]
+        : [`  supply      (this demo folder predates the supply-chain demo: delete ${opts.dir} to get it)`]),
       `  home        ${opts.dir}   (identities in ${opts.dir}/identities)`,
       '',
       'Try:',
@@ -146,6 +170,9 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
       `  node bin/healthledger.js tx anchor ${opts.dir} --as st-mary/dr-alice --key note-1 --commitment ${'ab'.repeat(32)}`,
       `  node bin/healthledger.js proof checkpoint ${opts.dir}`,
       `  node bin/healthledger.js verify ${opts.dir}`,
+      `  curl '${served.url}/v1/supply/verify/01/10614141073464/10/${SUPPLY.lot}/21/PEN0003?exp=271130'`,
+      `  node bin/healthledger.js supply history ${opts.dir} ${SUPPLY.pen(1)}`,
+      `  node bin/healthledger.js supply alerts ${opts.dir} --as health-authority/inspector`,
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
@@ -229,8 +256,136 @@ async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
     categories: ['diabetes'],
   });
   await client.releaseRecords(erin, access.txId);
+  await seedSupply(dir, client);
   writeSecret(
     `${dir}/README.txt`,
     'Demo home created by `healthledger demo`. Delete this folder to start afresh.\n',
   );
+}
+
+/** GS1 keys of the demo supply chain (GS1's example company prefixes). */
+const SUPPLY = {
+  prefix: {
+    novapharm: '0614141',
+    medsupply: '0765432',
+    'corner-pharmacy': '0888888',
+    'health-authority': '0111111',
+  },
+  pen: (n: number) => `urn:epc:id:sgtin:0614141.107346.PEN${String(n).padStart(4, '0')}`,
+  case: 'urn:epc:id:sscc:0614141.1000000001',
+  lot: 'INS2611A',
+  expiry: '2027-11-30',
+} as const;
+const sgln = (prefix: string) => `urn:epc:id:sgln:${prefix}.00001.0`;
+const pgln = (prefix: string) => `urn:epc:id:pgln:${prefix}.00001`;
+
+/**
+ * The demo's drug supply chain: six insulin pens from NovaPharm, packed in a case, shipped through
+ * MedSupply to Corner Pharmacy, unpacked, one dispensed; an inspector's report that contradicts the
+ * ledger raises an alert. Facts are derived locally from EPCIS 2.0 documents (`supplyFactsOf`).
+ */
+async function seedSupply(dir: string, client: HealthLedgerClient): Promise<void> {
+  const id = (m: string) => identityFromFile(readIdentity(dir, m));
+  const inspector = id('health-authority/inspector');
+  for (const [org, prefix] of Object.entries(SUPPLY.prefix)) {
+    const gln = parseEpcUri(pgln(prefix));
+    if (gln instanceof Gs1Error || gln.kind !== 'pgln') throw new Error('demo: bad party GLN');
+    const r = await client.sendAndVerify(inspector, 'supply.register-party', {
+      org,
+      companyPrefixes: org === 'novapharm' ? [prefix] : [],
+      glns: [gln.gln],
+    });
+    if (r.code !== 'VALID') throw new Error(`demo: registering ${org} gave ${r.code}`);
+  }
+  const P = SUPPLY.prefix;
+  const pens = [1, 2, 3, 4, 5, 6].map(SUPPLY.pen);
+  let t = Date.now() - 3600_000;
+  const at = () => new Date((t += 60_000));
+  const steps: [string, Record<string, unknown>][] = [
+    [
+      'novapharm/packaging-line',
+      commissioningEvent({
+        at: at(),
+        epcs: pens,
+        location: sgln(P.novapharm),
+        lot: SUPPLY.lot,
+        expiry: SUPPLY.expiry,
+      }),
+    ],
+    [
+      'novapharm/packaging-line',
+      aggregationEvent({
+        at: at(),
+        parent: SUPPLY.case,
+        children: pens,
+        location: sgln(P.novapharm),
+        action: 'ADD',
+      }),
+    ],
+    [
+      'novapharm/packaging-line',
+      shippingEvent({
+        at: at(),
+        epcs: [SUPPLY.case],
+        location: sgln(P.novapharm),
+        from: pgln(P.novapharm),
+        to: pgln(P.medsupply),
+      }),
+    ],
+    [
+      'medsupply/warehouse',
+      receivingEvent({
+        at: at(),
+        epcs: [SUPPLY.case],
+        location: sgln(P.medsupply),
+        from: pgln(P.novapharm),
+        to: pgln(P.medsupply),
+      }),
+    ],
+    [
+      'medsupply/warehouse',
+      shippingEvent({
+        at: at(),
+        epcs: [SUPPLY.case],
+        location: sgln(P.medsupply),
+        from: pgln(P.medsupply),
+        to: pgln(P['corner-pharmacy']),
+      }),
+    ],
+    [
+      'corner-pharmacy/pharm-frank',
+      receivingEvent({
+        at: at(),
+        epcs: [SUPPLY.case],
+        location: sgln(P['corner-pharmacy']),
+        from: pgln(P.medsupply),
+        to: pgln(P['corner-pharmacy']),
+      }),
+    ],
+    [
+      'corner-pharmacy/pharm-frank',
+      aggregationEvent({
+        at: at(),
+        parent: SUPPLY.case,
+        children: [],
+        location: sgln(P['corner-pharmacy']),
+        action: 'DELETE',
+      }),
+    ],
+    [
+      'corner-pharmacy/pharm-frank',
+      dispensingEvent({ at: at(), epcs: [pens[0]!], location: sgln(P['corner-pharmacy']) }),
+    ],
+    // The inspector finds "pen 2" at the distributor, though the ledger has it on the pharmacy's shelf.
+    [
+      'health-authority/inspector',
+      inspectingEvent({ at: at(), epcs: [pens[1]!], location: sgln(P.medsupply) }),
+    ],
+  ];
+  for (const [member, event] of steps) {
+    const [r] = await client.captureEpcis(id(member), epcisDocument([event]), {
+      facts: [supplyFactsOf(event as unknown as EpcisEvent)],
+    });
+    if (r?.code !== 'VALID') throw new Error(`demo: ${member} ${String(event['bizStep'])} gave ${r?.code}`);
+  }
 }

@@ -16,10 +16,18 @@ import type { HealthLedgerError } from '../../protocol/errors.js';
 import type { Identity } from '../../sdk/client.js';
 import { Gs1Error, parseEpcUri } from '../../supply/gs1.js';
 import { supplyFactsOf } from '../../supply/facts.js';
+import {
+  aggregationEvent,
+  commissioningEvent,
+  dispensingEvent,
+  epcisDocument,
+  inspectingEvent,
+  receivingEvent,
+  shippingEvent,
+} from '../../supply/documents.js';
 
 const schema = JSON.parse(readFileSync(testdata('epcis2', 'EPCIS-JSON-Schema.json'), 'utf8')) as object;
 
-const CONTEXT = ['https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld'];
 const item = (serial: string) => `urn:epc:id:sgtin:0614141.107346.${serial}`;
 const sscc = (ref: string) => `urn:epc:id:sscc:0614141.${ref.padStart(10, '0')}`;
 const sgln = (cp: string) => `urn:epc:id:sgln:${cp}.00001.0`;
@@ -38,69 +46,20 @@ const CP = { acme: '0614141', dist: '0765432', pharm: '0888888', pharm2: '088888
 const EXPIRY = '2030-01-31';
 
 let clock = Date.now() - 60_000;
-/** An EPCIS 2.0 document with one event (eventTime increasing, so every event hash differs). */
-function doc(event: Record<string, unknown>): Record<string, unknown> {
-  clock += 1000;
-  return {
-    '@context': CONTEXT,
-    type: 'EPCISDocument',
-    schemaVersion: '2.0',
-    creationDate: new Date(clock).toISOString(),
-    epcisBody: {
-      eventList: [{ eventTime: new Date(clock).toISOString(), eventTimeZoneOffset: '+00:00', ...event }],
-    },
-  };
-}
+/** The next event time (increasing, so every event hash differs). */
+const at = (): Date => new Date((clock += 1000));
+/** An EPCIS 2.0 document with one event. */
+const doc = (event: Record<string, unknown>): Record<string, unknown> => epcisDocument([event]);
 const commissioning = (serials: string[], lot = 'L1', expiry = EXPIRY) =>
-  doc({
-    type: 'ObjectEvent',
-    action: 'ADD',
-    bizStep: 'commissioning',
-    disposition: 'active',
-    epcList: serials.map(item),
-    bizLocation: { id: sgln(CP.acme) },
-    ilmd: { 'cbvmda:lotNumber': lot, 'cbvmda:itemExpirationDate': expiry },
-  });
+  doc(commissioningEvent({ at: at(), epcs: serials.map(item), location: sgln(CP.acme), lot, expiry }));
 const packing = (cp: string, parent: string, children: string[], action: 'ADD' | 'DELETE' = 'ADD') =>
-  doc({
-    type: 'AggregationEvent',
-    action,
-    bizStep: action === 'ADD' ? 'packing' : 'unpacking',
-    parentID: parent,
-    childEPCs: children,
-    bizLocation: { id: sgln(cp) },
-  });
+  doc(aggregationEvent({ at: at(), parent, children, location: sgln(cp), action }));
 const shipping = (cp: string, epcs: string[], toCp: string) =>
-  doc({
-    type: 'ObjectEvent',
-    action: 'OBSERVE',
-    bizStep: 'shipping',
-    disposition: 'in_transit',
-    epcList: epcs,
-    bizLocation: { id: sgln(cp) },
-    sourceList: [{ type: 'owning_party', source: pgln(cp) }],
-    destinationList: [{ type: 'owning_party', destination: pgln(toCp) }],
-  });
+  doc(shippingEvent({ at: at(), epcs, location: sgln(cp), from: pgln(cp), to: pgln(toCp) }));
 const receiving = (cp: string, epcs: string[], fromCp: string) =>
-  doc({
-    type: 'ObjectEvent',
-    action: 'OBSERVE',
-    bizStep: 'receiving',
-    disposition: 'in_progress',
-    epcList: epcs,
-    bizLocation: { id: sgln(cp) },
-    sourceList: [{ type: 'owning_party', source: pgln(fromCp) }],
-    destinationList: [{ type: 'owning_party', destination: pgln(cp) }],
-  });
+  doc(receivingEvent({ at: at(), epcs, location: sgln(cp), from: pgln(fromCp), to: pgln(cp) }));
 const dispensing = (cp: string, epcs: string[]) =>
-  doc({
-    type: 'ObjectEvent',
-    action: 'OBSERVE',
-    bizStep: 'dispensing',
-    disposition: 'dispensed',
-    epcList: epcs,
-    bizLocation: { id: sgln(cp) },
-  });
+  doc(dispensingEvent({ at: at(), epcs, location: sgln(cp) }));
 
 describe('supply chain over HTTP', () => {
   let net: TestNetwork;
@@ -263,13 +222,7 @@ describe('supply chain over HTTP', () => {
       // Package 3 sits at dist inside case 2; pharm2 reports seeing it on its shelf.
       const r = await capture(
         m.pharm2,
-        doc({
-          type: 'ObjectEvent',
-          action: 'OBSERVE',
-          bizStep: 'inspecting',
-          epcList: [item('3')],
-          bizLocation: { id: sgln(CP.pharm2) },
-        }),
+        doc(inspectingEvent({ at: at(), epcs: [item('3')], location: sgln(CP.pharm2) })),
       );
       assert.equal(r.alerts.length, 1);
       const reader = sse.body!.getReader();
@@ -328,13 +281,13 @@ describe('supply chain over HTTP', () => {
       return true;
     });
     // A malformed GS1 key (wrong check digit in an SGLN is impossible in EPC URIs, so use a Digital Link).
-    const wrongCheck = doc({
-      type: 'ObjectEvent',
-      action: 'OBSERVE',
-      bizStep: 'inspecting',
-      epcList: [`https://id.gs1.org/01/${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}/21/5`],
-      bizLocation: { id: sgln(CP.fda) },
-    });
+    const wrongCheck = doc(
+      inspectingEvent({
+        at: at(),
+        epcs: [`https://id.gs1.org/01/${GTIN.slice(0, 13)}${(Number(GTIN[13]) + 1) % 10}/21/5`],
+        location: sgln(CP.fda),
+      }),
+    );
     await assert.rejects(c.captureEpcis(m.fda, wrongCheck), (e: HealthLedgerError) => {
       assert.equal(e.code, 'EPCIS_NOT_RECORDABLE');
       assert.match(e.message, /BAD_IDENTIFIER.*BAD_CHECK_DIGIT/);
