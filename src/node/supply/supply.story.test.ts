@@ -7,7 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { startTestNetwork, type TestNetwork } from '../../test-support/harness.js';
@@ -15,7 +16,7 @@ import { testdata } from '../../test-support/paths.js';
 import type { HealthLedgerError } from '../../protocol/errors.js';
 import type { Identity } from '../../sdk/client.js';
 import { Gs1Error, parseEpcUri } from '../../supply/gs1.js';
-import { supplyFactsOf } from '../../supply/facts.js';
+import { SupplyFactErrorCodes, supplyFactsOf } from '../../supply/facts.js';
 import {
   aggregationEvent,
   commissioningEvent,
@@ -321,6 +322,32 @@ describe('supply chain over HTTP', () => {
       c.supplyAlertsToken(patient),
       (e: HealthLedgerError) => e.code === 'NOT_SUPPLY_PARTY',
     );
+  });
+
+  test('intake takes every official EPCIS example: each event yields facts or a documented code', async () => {
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? walk(join(dir, d.name)) : /\.jsonld?$/.test(d.name) ? [join(dir, d.name)] : [],
+      );
+    const files = walk(testdata('epcis2', 'JSON'));
+    assert.ok(files.length >= 40);
+    const codes = new Map<string, number>();
+    for (const file of files) {
+      const res = await fetch(`${net.url}/v1/supply/epcis/facts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: readFileSync(file),
+      });
+      assert.equal(res.status, 200, file);
+      const { results } = (await res.json()) as { results: { ok: boolean; code?: string }[] };
+      assert.ok(results.length > 0, file);
+      for (const r of results) {
+        const code = r.ok ? 'ok' : r.code!;
+        assert.ok(code === 'ok' || code in SupplyFactErrorCodes, `${file}: ${code}`);
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+      }
+    }
+    assert.ok((codes.get('ok') ?? 0) > 0, JSON.stringify([...codes]));
   });
 
   test('facts derived locally equal the node’s intake (the signer signs what it saw)', async () => {
