@@ -69,19 +69,22 @@ export function aggregationEvent(e: {
   };
 }
 
-/** Shipping (ObjectEvent OBSERVE) from the owning party `from` to `to` (party GLNs). */
-export function shippingEvent(e: {
+interface Transfer {
   at: Date;
   epcs: string[];
   location: string;
+  /** Owning party GLN (pgln) the goods come from. */
   from: string;
+  /** Owning party GLN (pgln) the goods go to. */
   to: string;
-}): Event {
+}
+
+function transferEvent(bizStep: string, disposition: string, e: Transfer): Event {
   return {
     ...base('ObjectEvent', e.at),
     action: 'OBSERVE',
-    bizStep: 'shipping',
-    disposition: 'in_transit',
+    bizStep,
+    disposition,
     epcList: e.epcs,
     bizLocation: { id: e.location },
     sourceList: [{ type: 'owning_party', source: e.from }],
@@ -89,25 +92,11 @@ export function shippingEvent(e: {
   };
 }
 
-/** Receiving (ObjectEvent OBSERVE) at `location` from the owning party `from`. */
-export function receivingEvent(e: {
-  at: Date;
-  epcs: string[];
-  location: string;
-  from: string;
-  to: string;
-}): Event {
-  return {
-    ...base('ObjectEvent', e.at),
-    action: 'OBSERVE',
-    bizStep: 'receiving',
-    disposition: 'in_progress',
-    epcList: e.epcs,
-    bizLocation: { id: e.location },
-    sourceList: [{ type: 'owning_party', source: e.from }],
-    destinationList: [{ type: 'owning_party', destination: e.to }],
-  };
-}
+/** Shipping (ObjectEvent OBSERVE) from the owning party `from` to `to`. */
+export const shippingEvent = (e: Transfer): Event => transferEvent('shipping', 'in_transit', e);
+
+/** Receiving (ObjectEvent OBSERVE) at `location`, from the owning party `from`. */
+export const receivingEvent = (e: Transfer): Event => transferEvent('receiving', 'in_progress', e);
 
 /** Dispensing to a patient (ObjectEvent OBSERVE); nothing about the patient is recorded. */
 export function dispensingEvent(e: { at: Date; epcs: string[]; location: string }): Event {
