@@ -59,6 +59,11 @@ const LAYERS = {
     browserSafe: true,
     why: 'supply/ is browser-safe GS1/EPCIS support on protocol/ (and ajv).',
   },
+  portal: {
+    may: ['protocol', 'fhir', 'supply', 'sdk'],
+    browserSafe: true,
+    why: 'portal/ is the browser app: it reaches the node only through sdk/ (and browser-safe protocol/, fhir/).',
+  },
   contracts: {
     may: ['protocol', 'supply'],
     browserSafe: true,
@@ -80,15 +85,15 @@ const LAYERS = {
     why: 'api/ sits below cli/.',
   },
 };
-const ALL_LAYERS = [...Object.keys(LAYERS), 'cli', 'bench'];
+const ALL_LAYERS = [...Object.keys(LAYERS), 'cli', 'bench', 'e2e'];
 
 function boundary(name, spec) {
   const forbidden = ALL_LAYERS.filter((l) => l !== name && !spec.may.includes(l)).flatMap(layer);
   if (spec.browserSafe) forbidden.push(...nodeBuiltins, ...serverPackages);
   forbidden.push(...(spec.alsoForbid ?? []));
   return {
-    files: [`src/${name}/**/*.ts`],
-    ignores: ['src/**/*.test.ts'],
+    files: [`src/${name}/**/*.ts`, `src/${name}/**/*.tsx`],
+    ignores: ['src/**/*.test.ts', 'src/portal/vite.config.ts'],
     rules: { 'no-restricted-imports': forbid(spec.why, forbidden) },
   };
 }

@@ -13,6 +13,7 @@ import type { EventsService } from '../node/events/events-service.js';
 import type { SupplyService } from '../node/supply/supply-service.js';
 import { registerSupplyRoutes } from './supply.js';
 import { createApiBase } from './base.js';
+import { registerPortal } from './portal.js';
 import { SUPPLY_FEED } from '../node/events/event-index.js';
 import { bearerToken } from '../node/events/tokens.js';
 import { registerFhir, registerFhirAuditEvent, signedRequestFromHeader } from './fhir.js';
@@ -216,6 +217,8 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
   }
 
   if (opts.supply) registerSupplyRoutes(route, opts.supply);
+
+  registerPortal(app);
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
 

@@ -29,8 +29,8 @@ describe('healthledger CLI', () => {
       r.stdout,
       /7 organizations: st-mary, city-clinic, corner-pharmacy, acme-payer, novapharm, medsupply, health-authority/,
     );
-    // 2 custodian bootstrap + 15 membership and anchors + 8 records and consent + 4 parties + 9 EPCIS events
-    assert.match(r.stdout, /verify: OK \(\d+ blocks, 38 transactions\)/);
+    // 2 custodian bootstrap + 15 membership and anchors + 8 records and consent + 4 parties + 9 EPCIS events + 5 glucose readings
+    assert.match(r.stdout, /verify: OK \(\d+ blocks, 43 transactions\)/);
   });
 
   describe('against a started node', () => {

@@ -111,6 +111,31 @@ const DEMO_RESOURCES: Record<string, unknown>[] = [
   },
 ];
 
+/** Dana's glucose readings (LOINC 2339-0), for the portal's chart. */
+for (const [day, value] of [
+  ['2026-11-16', 142],
+  ['2026-11-17', 118],
+  ['2026-11-18', 196],
+  ['2026-11-19', 131],
+  ['2026-11-20', 104],
+] as const)
+  DEMO_RESOURCES.push({
+    resourceType: 'Observation',
+    status: 'final',
+    category: [
+      {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+        ],
+      },
+    ],
+    code: {
+      coding: [{ system: 'http://loinc.org', code: '2339-0', display: 'Glucose [Mass/volume] in Blood' }],
+    },
+    effectiveDateTime: `${day}T08:00:00Z`,
+    valueQuantity: { value, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' },
+  });
+
 /** Sample documents a clinician anchors; only their keyed commitments reach the ledger. */
 const DOCUMENTS = [
   {
@@ -150,10 +175,11 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
     const lines = [
       '',
       'HealthLedger demo node is running',
+      `  portal      ${served.url}/portal/   (sign in with the identity files in ${opts.dir}/identities)`,
       `  API         ${served.url}   (OpenAPI: ${served.url}/openapi.json)`,
       `  chain       ${genesis.chainId}, ${genesis.orgs.length} organizations: ${genesis.orgs.map((o) => o.id).join(', ')}`,
       `  ledger      ${head.height} blocks, ${head.logSize} transactions; checkpoint root ${cp.checkpoint.logRoot.slice(0, 16)}… (signature verified)`,
-      `  records     3 FHIR resources of st-mary/patient-dana, encrypted at St Mary; her travel consent for`,
+      `  records     8 FHIR resources of st-mary/patient-dana, encrypted at St Mary; her travel consent for`,
       `              emergency physicians anywhere (diabetes, 48 h); city-clinic/dr-erin read them under it`,
       ...(genesis.orgs.some((o) => o.id === 'novapharm')
         ? [

@@ -14,11 +14,12 @@ import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { VerifyPool } from '../node/crypto/verify-pool.js';
 import { homePaths, loadHome, readIdentity, readJson, writeSecret } from '../node/home.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
-import { toBase64Url } from '../protocol/bytes.js';
+import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import { join } from 'node:path';
 import { verifyChain } from '../node/verify-chain.js';
 import type { Genesis } from '../protocol/genesis.js';
 import { createIdentity, initHome } from './home-init.js';
+import { issueCertificateFor } from '../node/identities.js';
 import { serveHome } from './serve.js';
 import { runDemo } from './demo.js';
 import { registerSupplyCommands } from './supply.js';
@@ -162,12 +163,25 @@ identity
   .option('--org <orgId>', 'organization (default: this node’s)')
   .option('--attr <key=value...>', 'certificate attributes, e.g. licence=MD-123 specialty=cardiology', [])
   .option('--as <adminId>', 'org-admin identity that signs the enrollment (default: <org>/admin)')
+  .option(
+    '--public-key <base64url>',
+    'enroll a key the member generated (e.g. in the portal); prints the certificate to give back',
+  )
   .addOption(nodeOpt())
   .addOption(jsonOpt())
   .action(
     async (
       dir: string,
-      o: { id: string; role: Role; org?: string; attr: string[]; as?: string; node?: string; json?: boolean },
+      o: {
+        id: string;
+        role: Role;
+        org?: string;
+        attr: string[];
+        as?: string;
+        publicKey?: string;
+        node?: string;
+        json?: boolean;
+      },
     ) => {
       const { config } = loadHome(dir);
       const org = o.org ?? config.orgId;
@@ -177,21 +191,35 @@ identity
         if (i <= 0) throw new Error(`--attr ${a}: expected key=value`);
         attributes[a.slice(0, i)] = a.slice(i + 1);
       }
-      const file = createIdentity(dir, {
-        orgId: org,
-        memberId: o.id,
-        role: o.role,
-        attributes,
-        nowMs: Date.now(),
-      });
+      const file =
+        o.publicKey === undefined
+          ? createIdentity(dir, { orgId: org, memberId: o.id, role: o.role, attributes, nowMs: Date.now() })
+          : {
+              memberId: `${org}/${o.id}`,
+              certificate: issueCertificateFor(dir, {
+                orgId: org,
+                memberId: o.id,
+                role: o.role,
+                attributes,
+                publicKey: fromBase64Url(o.publicKey),
+                nowMs: Date.now(),
+              }),
+            };
       const client = clientFor(dir, o.node);
       const admin = identityFromFile(readIdentity(dir, o.as ?? `${org}/admin`));
       const receipt = await client.sendAndVerify(admin, 'member.enroll', { certificate: file.certificate });
       print(
         !!o.json,
-        { memberId: file.memberId, txId: receipt.txId, height: receipt.height, code: receipt.code },
+        {
+          memberId: file.memberId,
+          txId: receipt.txId,
+          height: receipt.height,
+          code: receipt.code,
+          ...(o.publicKey !== undefined ? { certificate: file.certificate } : {}),
+        },
         () =>
-          `${file.memberId} (${o.role}): ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)`,
+          `${file.memberId} (${o.role}): ${receipt.code} in block ${receipt.height}, tx ${receipt.txId} (receipt verified)` +
+          (o.publicKey !== undefined ? `\n${file.certificate}` : ''),
       );
       if (receipt.code !== 'VALID') process.exitCode = 1;
     },

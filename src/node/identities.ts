@@ -16,6 +16,40 @@ const YEAR_MS = 365 * 24 * 3600_000;
  * Creates a member key pair and a certificate issued by the organization's CA (whose key is in
  * this home), and saves the identity file. Enrollment on the ledger is a separate transaction.
  */
+/**
+ * Issues a member certificate from the org CA in `dir` for a public key the member generated
+ * elsewhere (e.g. in the portal): the private key never reaches this machine. Returns the PEM.
+ */
+export function issueCertificateFor(
+  dir: string,
+  opts: {
+    orgId: string;
+    memberId: string;
+    role: Role;
+    attributes: Record<string, string>;
+    publicKey: Uint8Array;
+    nowMs: number;
+    validityMs?: number;
+  },
+): string {
+  const p = homePaths(dir);
+  const nowS = Math.floor(opts.nowMs / 1000) * 1000;
+  return toPem(
+    issueMemberCertificate({
+      orgId: opts.orgId,
+      caPrivateKey: readKey(p.caKey(opts.orgId)),
+      caCertificate: fromPem(readFileSync(p.caCert(opts.orgId), 'utf8')),
+      memberId: opts.memberId,
+      role: opts.role,
+      attributes: opts.attributes,
+      publicKey: opts.publicKey,
+      serial: randomBytes(16),
+      notBeforeMs: nowS - 5 * 60_000,
+      notAfterMs: nowS + (opts.validityMs ?? YEAR_MS),
+    }),
+  );
+}
+
 export function createIdentity(
   dir: string,
   opts: {

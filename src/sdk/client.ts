@@ -459,6 +459,19 @@ export class HealthLedgerClient {
     ).body;
   }
 
+  /**
+   * The patient's consents as FHIR R4 `Consent` resources (active, expired and revoked), for the
+   * patient, a proxy, or an auditor of the patient's organization. The request is signed, never ordered.
+   */
+  async consents(identity: Identity, patient: string): Promise<Bundle<Consent>> {
+    const url = new URL('/fhir/Consent', this.opts.baseUrl);
+    url.searchParams.set('patient', patient);
+    const res = await this.fetchFn(url, {
+      headers: { authorization: this.authorization(identity, 'fhir.consents', { patient }) },
+    });
+    return this.parse<Bundle<Consent>>(res);
+  }
+
   // -------------------------------------------------------------------------------------------
   // Supply chain
   // -------------------------------------------------------------------------------------------
