@@ -183,6 +183,79 @@ describe('web portal (Chromium)', () => {
     assert.ok(overflow <= 1, `no horizontal scrolling at phone width (${overflow}px)`);
   });
 
+  test('keys: created in the browser, enrolled by public key, backed up encrypted, unlocked by passphrase', async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('request', (r) => requests.push({ page: 'new-patient', url: r.url(), body: r.postData() ?? '' }));
+    await page.goto(`${url}/portal/`);
+    const create = page.locator('form', { has: page.getByRole('heading', { name: 'Create a new key' }) });
+    await create.locator('input[name=memberId]').fill('st-mary/p-new');
+    await create.locator('input[name=passphrase]').fill('a long passphrase');
+    await create.getByRole('button', { name: 'Create key' }).click();
+    const command = (await page.locator('pre.mono').innerText()).trim();
+    const publicKey = /--public-key ([A-Za-z0-9_-]{43})$/.exec(command)?.[1];
+    assert.ok(publicKey, command);
+    const download = page.waitForEvent('download');
+    await create.getByRole('button', { name: 'Download encrypted backup' }).click();
+    const backup = JSON.parse(readFileSync((await (await download).path())!, 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(backup['memberId'], 'st-mary/p-new');
+    assert.deepEqual(Object.keys(backup).sort(), ['ciphertext', 'iv', 'kdf', 'memberId', 'v']);
+    await page.screenshot({ path: join(shots, '10-keys-created.png'), fullPage: true });
+
+    // The organization certifies the public key (the private key never left the browser).
+    const enroll = spawn(
+      process.execPath,
+      [
+        join(repoRoot, 'dist', 'cli', 'main.js'),
+        'identity',
+        'enroll',
+        join(dir, 'demo'),
+        '--id',
+        'p-new',
+        '--role',
+        'patient',
+        '--org',
+        'st-mary',
+        '--public-key',
+        publicKey,
+        '--json',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    enroll.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    assert.equal(await new Promise((r) => enroll.once('exit', r)), 0, out);
+    assert.equal((JSON.parse(out) as { code: string }).code, 'VALID');
+
+    // Unlock: a wrong passphrase is refused; the right one signs the person in.
+    const unlock = page.locator('form', { has: page.getByRole('heading', { name: 'Unlock' }) });
+    await unlock.locator('select[name=memberId]').selectOption('st-mary/p-new');
+    await unlock.locator('input[name=passphrase]').fill('not the passphrase');
+    await unlock.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Wrong passphrase' }).waitFor();
+    await unlock.locator('input[name=passphrase]').fill('a long passphrase');
+    await unlock.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('heading', { name: 'My health' }).waitFor();
+    await page.locator('.who', { hasText: 'st-mary/p-new' }).waitFor();
+    // Every form control has a label a screen reader announces.
+    const unlabelled = await page.evaluate(() =>
+      Array.from(document.querySelectorAll('input, select, textarea'))
+        .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label'))
+        .map((el) => el.outerHTML),
+    );
+    assert.deepEqual(unlabelled, []);
+
+    // Erasure, with its explanation, from the patient's own view.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Request erasure' }).click();
+    await page.getByText(/Erasure requested/).waitFor();
+    await page.screenshot({ path: join(shots, '11-patient-erasure.png'), fullPage: true });
+  });
+
   test('the pages talk only to the node’s API, and no key or health data leaves or is logged', () => {
     assert.ok(requests.length > 20, `${requests.length} requests seen`);
     const allowed = /^\/(portal\/|v1\/|fhir\/|health$)/;
