@@ -160,7 +160,12 @@ export function PatientView() {
           ? { kind: 'member', id: who }
           : kind === 'org'
             ? { kind: 'org', org: who }
-            : { kind: 'role', role: 'practitioner', ...(specialty ? { attributes: { specialty } } : {}) };
+            : {
+                kind: 'role',
+                role: String(f.get('role')),
+                ...(who ? { org: who } : {}),
+                ...(specialty ? { attributes: { specialty } } : {}),
+              };
       const categories = String(f.get('categories'))
         .split(',')
         .map((x) => x.trim())
@@ -323,17 +328,26 @@ export function PatientView() {
           <label>
             Who
             <select name="actorKind" defaultValue="role">
-              <option value="role">Practitioners with a specialty</option>
+              <option value="role">Everyone with a role</option>
               <option value="member">One person (member id)</option>
               <option value="org">An organization</option>
             </select>
           </label>
           <label>
-            Member id or organization
+            Role
+            <select name="role" defaultValue="practitioner">
+              <option value="practitioner">Practitioners</option>
+              <option value="dispenser">Pharmacists</option>
+              <option value="payer">Insurers</option>
+              <option value="sponsor">Research sponsors</option>
+            </select>
+          </label>
+          <label>
+            Member id, or organization (empty = anywhere)
             <input name="actor" placeholder="city-clinic/dr-erin" />
           </label>
           <label>
-            Specialty
+            Specialty (optional)
             <input name="specialty" placeholder="emergency-medicine" />
           </label>
           <label>
