@@ -54,6 +54,7 @@ export async function serveHome(
     nodeKey,
     log,
     ...(config.verifyThreads !== undefined ? { verifyThreads: config.verifyThreads } : {}),
+    ...(config.etcdEndpoints ? { etcdEndpoints: config.etcdEndpoints } : {}),
   });
   let records: RecordService;
   try {

@@ -28,6 +28,8 @@ export interface NodeConfig {
   verificationServers?: number;
   /** Port shared by the verification servers (0 = any free port). */
   verificationPort?: number;
+  /** etcd client URLs: order through the etcd cluster instead of the embedded orderer. */
+  etcdEndpoints?: string[];
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */

@@ -598,7 +598,7 @@ export class LedgerNode {
   }
 
   /** Stops accepting writes for good (until restart), failing everyone waiting. */
-  private halt(reason: string): void {
+  halt(reason: string): void {
     if (this.halted !== null) return;
     this.halted = reason;
     this.log('node.halted', { reason });

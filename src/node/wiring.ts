@@ -11,6 +11,8 @@ import { nativeSigner } from './crypto/native.js';
 import { VerifyPool } from './crypto/verify-pool.js';
 import { LedgerNode } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
+import { EtcdOrderer } from './ordering/etcd.js';
+import { genesisHash } from '../protocol/genesis.js';
 import { systemClock, type Clock, type Orderer } from './ordering/orderer.js';
 import { LedgerStore } from './store/ledger-store.js';
 import { WorkerBlockWriter, type BlockWriter } from './store/block-writer.js';
@@ -23,6 +25,8 @@ export interface EmbeddedNodeOptions {
   clock?: Clock;
   verifyThreads?: number;
   orderer?: Orderer;
+  /** Order through an etcd cluster at these client URLs instead of the embedded orderer. */
+  etcdEndpoints?: readonly string[];
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -41,14 +45,27 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
   const verifier = await VerifyPool.create(
     opts.verifyThreads !== undefined ? { threads: opts.verifyThreads } : {},
   );
+  let node: LedgerNode;
   const orderer =
     opts.orderer ??
-    new EmbeddedOrderer({
-      maxBlockTxs: opts.genesis.policies.maxBlockTxs,
-      blockTimeoutMs: opts.genesis.policies.blockTimeoutMs,
-      clock,
-    });
-  let node: LedgerNode;
+    (opts.etcdEndpoints && opts.etcdEndpoints.length > 0
+      ? new EtcdOrderer({
+          endpoints: opts.etcdEndpoints,
+          chainId: opts.genesis.chainId,
+          genesisHash: genesisHash(opts.genesis),
+          nodeId: opts.nodeId,
+          maxBlockTxs: opts.genesis.policies.maxBlockTxs,
+          blockTimeoutMs: opts.genesis.policies.blockTimeoutMs,
+          clock,
+          ...(opts.log ? { log: opts.log } : {}),
+          // A tampered batch or a gap: stop accepting writes and say why (health, log, metric).
+          onFailure: (reason) => node.halt(`ordering: ${reason}`),
+        })
+      : new EmbeddedOrderer({
+          maxBlockTxs: opts.genesis.policies.maxBlockTxs,
+          blockTimeoutMs: opts.genesis.policies.blockTimeoutMs,
+          clock,
+        }));
   let writer: BlockWriter | undefined;
   try {
     // The node writes genesis state (first start) through its own connection before the writer opens.

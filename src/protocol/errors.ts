@@ -107,6 +107,10 @@ export const ApiErrorCodes = {
     message:
       'SDK: an exported AuditEvent does not match the ledger entry its verified receipt proves (the node misreported it).',
   },
+  ORDERING_UNAVAILABLE: {
+    status: 503,
+    message: 'The ordering service (etcd) cannot be reached or has no quorum; nothing was ordered.',
+  },
   BAD_GS1_KEY: {
     status: 400,
     message: 'A GS1 identifier is malformed or its check digit is wrong (details name the GS1 error code).',

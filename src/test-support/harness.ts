@@ -45,6 +45,8 @@ export async function startTestNetwork(
     epcisSchema?: object;
     /** Verification server processes (node.json `verificationServers`). */
     verificationServers?: number;
+    /** Order through this etcd cluster (node.json `etcdEndpoints`). */
+    etcdEndpoints?: string[];
   } = {},
 ): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-test-'));
@@ -63,6 +65,7 @@ export async function startTestNetwork(
     ...(opts.verificationServers
       ? { verificationServers: opts.verificationServers, verificationPort: 0 }
       : {}),
+    ...(opts.etcdEndpoints ? { etcdEndpoints: opts.etcdEndpoints } : {}),
   });
   let served!: Served;
   const start = async (): Promise<void> => {

@@ -1,0 +1,131 @@
+/**
+ * A minimal etcd v3 client over etcd's JSON gateway (`/v3/kv/*`, `/v3/watch`), enough for ordering:
+ * linearizable range reads, a create-if-absent transaction (compare `create_revision == 0`), and a
+ * watch used only as a wake-up. It fails over between endpoints; every call has a deadline. No
+ * locks or leases are used anywhere (Jepsen found etcd locks unsafe).
+ * @module
+ */
+import { HealthLedgerError } from '../../protocol/errors.js';
+
+/** One key-value as read. */
+export interface EtcdKv {
+  key: string;
+  value: string;
+  createRevision: number;
+  modRevision: number;
+}
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const unb64 = (s: string | undefined): string => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
+
+/** The first key after every key starting with `prefix` (etcd's `range_end` for a prefix). */
+export function prefixEnd(prefix: string): string {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 0xff) {
+      bytes[i]!++;
+      return bytes.subarray(0, i + 1).toString('latin1');
+    }
+  }
+  return '\0';
+}
+
+export class EtcdClient {
+  private current = 0;
+
+  constructor(
+    private readonly endpoints: readonly string[],
+    private readonly timeoutMs = 3000,
+  ) {
+    if (endpoints.length === 0) throw new Error('etcd: at least one endpoint');
+  }
+
+  /** POSTs to the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
+  private async call<T>(path: string, body: unknown): Promise<T> {
+    let last: unknown;
+    for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
+      const endpoint = this.endpoints[(this.current + attempt) % this.endpoints.length]!;
+      try {
+        const res = await fetch(new URL(path, endpoint), {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        const text = await res.text();
+        if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+        this.current = (this.current + attempt) % this.endpoints.length;
+        return JSON.parse(text) as T;
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw new HealthLedgerError('ORDERING_UNAVAILABLE', `etcd: ${(last as Error)?.message ?? 'unreachable'}`);
+  }
+
+  /** Keys in [key, rangeEnd), ascending (or descending), at most `limit`; linearizable. */
+  async range(
+    key: string,
+    rangeEnd: string,
+    opts: { limit?: number; descending?: boolean } = {},
+  ): Promise<EtcdKv[]> {
+    type Raw = { kvs?: { key: string; value?: string; create_revision?: string; mod_revision?: string }[] };
+    const r = await this.call<Raw>('/v3/kv/range', {
+      key: Buffer.from(key, 'latin1').toString('base64'),
+      range_end: Buffer.from(rangeEnd, 'latin1').toString('base64'),
+      limit: opts.limit ?? 0,
+      sort_order: opts.descending ? 'DESCEND' : 'ASCEND',
+      sort_target: 'KEY',
+    });
+    return (r.kvs ?? []).map((kv) => ({
+      key: unb64(kv.key),
+      value: unb64(kv.value),
+      createRevision: Number(kv.create_revision ?? 0),
+      modRevision: Number(kv.mod_revision ?? 0),
+    }));
+  }
+
+  /** Creates `key` only if it does not exist (compare-and-swap on creation); true if it did. */
+  async createIfAbsent(key: string, value: string): Promise<boolean> {
+    const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', {
+      compare: [{ key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' }],
+      success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      failure: [],
+    });
+    return r.succeeded === true;
+  }
+
+  /**
+   * Calls `onChange` whenever something under `prefix` changes, until the signal aborts. A wake-up
+   * only: callers re-read by key and check continuity, so a missed or duplicated event is harmless.
+   */
+  async watch(prefix: string, onChange: () => void, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const endpoint = this.endpoints[this.current % this.endpoints.length]!;
+      try {
+        const res = await fetch(new URL('/v3/watch', endpoint), {
+          method: 'POST',
+          body: JSON.stringify({
+            create_request: {
+              key: b64(prefix),
+              range_end: Buffer.from(prefixEnd(prefix), 'latin1').toString('base64'),
+            },
+          }),
+          headers: { 'content-type': 'application/json' },
+          signal,
+        });
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { done } = await reader.read();
+          if (done) break;
+          onChange();
+        }
+      } catch {
+        // Reconnect (possibly to another endpoint) after a pause; polling covers the gap.
+      }
+      if (signal.aborted) return;
+      this.current++;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The etcd ordering backend against real etcd clusters: batches appended by compare-and-swap on the
+ * next sequence key from several nodes at once arrive at every node in one identical order, each
+ * transaction exactly once; a tampered or inserted batch stops delivery with the reason; losing one
+ * member of three changes nothing; losing the majority orders nothing until quorum returns; and a
+ * real node orders through etcd, restarts and carries on.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EtcdOrderer, batchHash, type StoredBatch } from './etcd.js';
+import { EtcdClient, prefixEnd } from './etcd-client.js';
+import type { OrderedBatch } from './orderer.js';
+import { startEtcdCluster, type EtcdCluster } from '../../test-support/etcd.js';
+import { startTestNetwork } from '../../test-support/harness.js';
+import { homePaths, loadHome, writeJson } from '../home.js';
+
+const GENESIS = 'ab'.repeat(32);
+const clock = { now: () => Date.now() };
+
+function orderer(endpoints: string[], nodeId: string, chainId = 'chain-a') {
+  const delivered: OrderedBatch[] = [];
+  let failed: string | null = null;
+  const o = new EtcdOrderer({
+    endpoints,
+    chainId,
+    genesisHash: GENESIS,
+    nodeId,
+    maxBlockTxs: 50,
+    blockTimeoutMs: 5,
+    clock,
+    pollMs: 20,
+    onFailure: (r) => (failed = r),
+  });
+  o.start(1, 0, async (b) => {
+    delivered.push(b);
+  });
+  return {
+    o,
+    delivered,
+    get failed() {
+      return failed;
+    },
+  };
+}
+
+async function until(cond: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('etcd ordering (one member)', () => {
+  let etcd: EtcdCluster;
+  before(async () => {
+    etcd = await startEtcdCluster(1);
+  });
+  after(() => etcd.stop());
+
+  test('three nodes append concurrently; every node delivers the same batches, each tx exactly once', async () => {
+    const nodes = ['n1', 'n2', 'n3'].map((id) => orderer(etcd.endpoints, id));
+    const sent = new Set<string>();
+    for (let round = 0; round < 20; round++)
+      await Promise.all(
+        nodes.map((n, i) => {
+          const txs = Array.from({ length: 7 }, (_, k) => `tx-${i}-${round}-${k}`);
+          txs.forEach((t) => sent.add(t));
+          return n.o.broadcast(txs);
+        }),
+      );
+    const total = () => nodes.map((n) => n.delivered.reduce((s, b) => s + b.txs.length, 0));
+    await until(() => total().every((t) => t === sent.size), 20_000, 'all txs delivered');
+    const reference = JSON.stringify(nodes[0]!.delivered);
+    for (const n of nodes)
+      assert.equal(JSON.stringify(n.delivered), reference, 'identical order on every node');
+    const seen = nodes[0]!.delivered.flatMap((b) => b.txs);
+    assert.equal(new Set(seen).size, seen.length, 'no transaction twice');
+    assert.deepEqual(new Set(seen), sent);
+    assert.deepEqual(
+      nodes[0]!.delivered.map((b) => b.seq),
+      nodes[0]!.delivered.map((_, i) => i + 1),
+      'sequence without gaps',
+    );
+    for (let i = 1; i < nodes[0]!.delivered.length; i++)
+      assert.ok(nodes[0]!.delivered[i]!.timestampMs >= nodes[0]!.delivered[i - 1]!.timestampMs);
+    await Promise.all(nodes.map((n) => n.o.stop()));
+  });
+
+  test('a tampered batch, or a batch that does not chain, stops delivery and says which', async () => {
+    const client = new EtcdClient(etcd.endpoints);
+    const a = orderer(etcd.endpoints, 'n1', 'chain-t');
+    await a.o.broadcast(['t1', 't2']);
+    await until(() => a.delivered.length === 1);
+    await a.o.broadcast(['t3']);
+    await until(() => a.delivered.length === 2);
+    await a.o.stop();
+    const prefix = `/healthledger/chain-t/${GENESIS.slice(0, 16)}/batch/`;
+    const kvs = await client.range(prefix, prefixEnd(prefix));
+    assert.equal(kvs.length, 2);
+    // Insert batch 3 whose previous hash is wrong (a forged batch).
+    const forged: StoredBatch = {
+      v: 1,
+      seq: 3,
+      timestampMs: Date.now(),
+      prevHash: batchHash(kvs[0]!.value),
+      appender: 'mallory',
+      txs: ['evil'],
+    };
+    assert.ok(await client.createIfAbsent(`${prefix}${'3'.padStart(16, '0')}`, JSON.stringify(forged)));
+    const b = orderer(etcd.endpoints, 'n2', 'chain-t');
+    await until(() => b.failed !== null);
+    assert.equal(b.delivered.length, 2, 'the good batches are delivered, the forged one is not');
+    assert.match(b.failed!, /batch 3 does not chain to batch 2/);
+    await b.o.stop();
+  });
+
+  test('a real node orders through etcd, and after a restart carries on from where it stopped', async () => {
+    const net = await startTestNetwork({ etcdEndpoints: etcd.endpoints });
+    try {
+      const alice = await net.enroll('st-mary', 'dr-alice', 'practitioner');
+      const r = await net.client.sendAndVerify(alice, 'anchor.put', {
+        key: 'k1',
+        commitment: 'ab'.repeat(32),
+      });
+      assert.equal(r.code, 'VALID');
+      const h1 = (await net.client.health()).head.height;
+      await net.stop();
+      await net.restart();
+      const r2 = await net.client.sendAndVerify(alice, 'anchor.put', {
+        key: 'k2',
+        commitment: 'cd'.repeat(32),
+      });
+      assert.equal(r2.code, 'VALID');
+      assert.equal(r2.height, h1 + 1, 'no height skipped or repeated across the restart');
+      // Every block came from etcd: one batch per height, the last one holding that transaction.
+      const genesisHash = (await (await fetch(`${net.url}/v1/genesis`)).json()) as { hash: string };
+      const prefix = `/healthledger/hl-test/${genesisHash.hash.slice(0, 16)}/batch/`;
+      const kvs = await new EtcdClient(etcd.endpoints).range(prefix, prefixEnd(prefix));
+      assert.equal(kvs.length, r2.height);
+      assert.equal((JSON.parse(kvs.at(-1)!.value) as StoredBatch).txs.length, 1);
+    } finally {
+      await net.destroy();
+    }
+  });
+
+  test('a node whose ledger is ahead of the etcd log refuses to order (not the same history)', async () => {
+    const net = await startTestNetwork();
+    try {
+      await net.client.sendAndVerify(net.id('st-mary/admin'), 'anchor.put', {
+        key: 'k',
+        commitment: 'ab'.repeat(32),
+      });
+      await net.stop();
+      const cfg = loadHome(net.dir).config;
+      writeJson(homePaths(net.dir).nodeConfig, { ...cfg, etcdEndpoints: etcd.endpoints });
+      await net.restart();
+      await until(() => net.running.node.haltReason !== null, 10_000, 'the node halts');
+      assert.match(net.running.node.haltReason!, /etcd holds 0 batches but the node is at height \d+/);
+      assert.equal((await fetch(`${net.url}/health`)).status, 503, 'health reports the halt');
+    } finally {
+      await net.destroy();
+    }
+  });
+});
+
+describe('etcd ordering (three members)', () => {
+  let etcd: EtcdCluster;
+  before(async () => {
+    etcd = await startEtcdCluster(3);
+  });
+  after(() => etcd.stop());
+
+  test('kill -9 one member: ordering goes on; stop the majority: nothing is ordered until quorum returns', async () => {
+    const n = orderer(etcd.endpoints, 'n1', 'chain-q');
+    await n.o.broadcast(['a1']);
+    await until(() => n.delivered.length === 1);
+    etcd.members[0]!.kill();
+    await n.o.broadcast(['a2']);
+    await until(() => n.delivered.length === 2, 15_000, 'ordering with one member down');
+    etcd.members[1]!.kill();
+    await n.o.broadcast(['a3']);
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(n.delivered.length, 2, 'no quorum: nothing ordered');
+    await etcd.members[1]!.restart();
+    await until(() => n.delivered.length === 3, 20_000, 'ordering after quorum returns');
+    assert.deepEqual(
+      n.delivered.map((b) => b.txs),
+      [['a1'], ['a2'], ['a3']],
+    );
+    await etcd.members[0]!.restart();
+    await n.o.stop();
+  });
+});

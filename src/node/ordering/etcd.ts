@@ -1,0 +1,276 @@
+/**
+ * The etcd ordering backend: an etcd cluster (Raft; one member per organization) fixes the order
+ * of batches, as Raft orders Hyperledger Fabric's transactions.
+ *
+ * - **Append**: the node cuts local transactions into a batch (by size or time, like the embedded
+ *   orderer) and writes it to the next sequence key `…/batch/<seq>` with a transaction that succeeds
+ *   only if that key was never created — a compare-and-swap, no locks or leases. A node that loses
+ *   the race re-reads the tail and tries the next sequence number.
+ * - **Chain**: each batch names the hash of the previous one (the first names the genesis hash), so
+ *   a batch altered or inserted in etcd breaks the chain.
+ * - **Delivery**: every node reads batches by key in sequence order, checks each one's sequence
+ *   number, previous hash and time, and hands them to the node strictly in order; a gap or a broken
+ *   chain stops delivery (the node halts rather than apply across it). etcd's watch is only a
+ *   wake-up — reads are by key, so the watch edge cases of etcd 3.4 cannot reorder or skip anything —
+ *   and a short poll covers a lost watch.
+ * @module
+ */
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { sha256 } from '../../protocol/hash.js';
+import { toHex, utf8 } from '../../protocol/bytes.js';
+import type { BatchHandler, Clock, OrderedBatch, Orderer } from './orderer.js';
+import { EtcdClient, prefixEnd } from './etcd-client.js';
+
+export interface EtcdOrdererOptions {
+  endpoints: readonly string[];
+  chainId: string;
+  /** The genesis hash: the first batch's previous hash. */
+  genesisHash: string;
+  /** This node (recorded as each batch's appender). */
+  nodeId: string;
+  maxBlockTxs: number;
+  blockTimeoutMs: number;
+  clock: Clock;
+  maxPending?: number;
+  /** Poll interval when no watch event arrives (ms). */
+  pollMs?: number;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Told once when delivery stops for good (tampering, a gap): the node halts. */
+  onFailure?: (reason: string) => void;
+}
+
+/** A batch as stored in etcd. */
+export interface StoredBatch {
+  v: 1;
+  seq: number;
+  timestampMs: number;
+  prevHash: string;
+  appender: string;
+  txs: string[];
+}
+
+/** Hash of a stored batch (hex SHA-256 of its exact stored text). */
+export const batchHash = (text: string): string => toHex(sha256(utf8(text)));
+
+const SEQ_DIGITS = 16;
+
+/** The node's ledger and the etcd log are not the same history. */
+class OrderingMismatch extends Error {}
+
+export class EtcdOrderer implements Orderer {
+  private readonly client: EtcdClient;
+  private readonly prefix: string;
+  private queue: string[] = [];
+  private cutTimer: ReturnType<typeof setTimeout> | null = null;
+  private firstPendingAt = 0;
+  private appending: Promise<void> | null = null;
+  private handler: BatchHandler | null = null;
+  private nextSeq = 1;
+  private lastTimestampMs = 0;
+  private prevHash: string | null = null;
+  private stopped = true;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | null = null;
+  private reading: Promise<void> | null = null;
+  private readonly log: NonNullable<EtcdOrdererOptions['log']>;
+  /** Why delivery stopped for good (tampering, a gap), if it did. */
+  failure: string | null = null;
+
+  constructor(private readonly opts: EtcdOrdererOptions) {
+    this.client = new EtcdClient(opts.endpoints);
+    // The genesis hash in the prefix: two chains (even with one chain id) never share batches.
+    this.prefix = `/healthledger/${opts.chainId}/${opts.genesisHash.slice(0, 16)}/batch/`;
+    this.log = opts.log ?? (() => {});
+  }
+
+  private key(seq: number): string {
+    return this.prefix + String(seq).padStart(SEQ_DIGITS, '0');
+  }
+
+  /** Transactions waiting to be appended. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  broadcast(txs: readonly string[]): Promise<void> {
+    if (this.stopped || this.handler === null)
+      return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
+    if (this.queue.length + txs.length > (this.opts.maxPending ?? 200_000))
+      return Promise.reject(new HealthLedgerError('OVERLOADED'));
+    if (this.queue.length === 0) this.firstPendingAt = this.opts.clock.now();
+    for (const t of txs) this.queue.push(t);
+    this.scheduleCut();
+    return Promise.resolve();
+  }
+
+  start(nextSeq: number, lastTimestampMs: number, onBatch: BatchHandler): void {
+    this.nextSeq = nextSeq;
+    this.lastTimestampMs = lastTimestampMs;
+    this.handler = onBatch;
+    this.stopped = false;
+    void this.client.watch(this.prefix, () => this.wake?.(), this.abort.signal);
+    this.reading = this.readLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.cutTimer) clearTimeout(this.cutTimer);
+    this.cutTimer = null;
+    this.abort.abort();
+    this.wake?.();
+    await this.appending;
+    await this.reading;
+  }
+
+  // -- appending ------------------------------------------------------------------------------
+
+  private scheduleCut(): void {
+    if (this.appending !== null || this.stopped || this.queue.length === 0) return;
+    const waited = this.opts.clock.now() - this.firstPendingAt;
+    if (this.queue.length >= this.opts.maxBlockTxs || waited >= this.opts.blockTimeoutMs) {
+      if (this.cutTimer) clearTimeout(this.cutTimer);
+      this.cutTimer = null;
+      const txs = this.queue.splice(0, this.opts.maxBlockTxs);
+      this.appending = this.append(txs).finally(() => {
+        this.appending = null;
+        if (this.queue.length > 0) this.firstPendingAt = Math.min(this.firstPendingAt, this.opts.clock.now());
+        this.scheduleCut();
+      });
+    } else if (this.cutTimer === null) {
+      this.cutTimer = setTimeout(() => {
+        this.cutTimer = null;
+        this.scheduleCut();
+      }, this.opts.blockTimeoutMs - waited);
+    }
+  }
+
+  /** The last batch in etcd: its sequence number, hash and time (0 / genesis if none). */
+  private async tail(): Promise<{ seq: number; hash: string; timestampMs: number }> {
+    const [last] = await this.client.range(this.prefix, prefixEnd(this.prefix), {
+      limit: 1,
+      descending: true,
+    });
+    if (last === undefined) return { seq: 0, hash: this.opts.genesisHash, timestampMs: 0 };
+    const b = JSON.parse(last.value) as StoredBatch;
+    return { seq: b.seq, hash: batchHash(last.value), timestampMs: b.timestampMs };
+  }
+
+  /**
+   * Appends `txs` as the next batch, retrying until it lands or the orderer stops. Transactions are
+   * not acknowledged until committed in a block, so a batch lost with a stopped node costs nothing
+   * acknowledged; one written twice (a lost reply) is refused as DUPLICATE_TX on execution.
+   */
+  private async append(txs: string[]): Promise<void> {
+    let delay = 50;
+    while (!this.stopped) {
+      try {
+        const t = await this.tail();
+        const batch: StoredBatch = {
+          v: 1,
+          seq: t.seq + 1,
+          timestampMs: Math.max(this.opts.clock.now(), t.timestampMs),
+          prevHash: t.hash,
+          appender: this.opts.nodeId,
+          txs,
+        };
+        if (await this.client.createIfAbsent(this.key(batch.seq), JSON.stringify(batch))) {
+          this.wake?.();
+          return;
+        }
+        // Another node took this sequence number: read the new tail and try the next one.
+      } catch (e) {
+        this.log('ordering.append.retry', { error: (e as Error).message });
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+    // Stopped with transactions unappended: put them back for nobody (they were never acknowledged).
+  }
+
+  // -- delivery ---------------------------------------------------------------------------------
+
+  private async readLoop(): Promise<void> {
+    while (!this.stopped) {
+      let batches: { text: string; batch: StoredBatch }[];
+      try {
+        if (this.prevHash === null) this.prevHash = await this.hashBefore(this.nextSeq);
+        const kvs = await this.client.range(this.key(this.nextSeq), prefixEnd(this.prefix), { limit: 256 });
+        batches = kvs.map((kv) => ({ text: kv.value, batch: JSON.parse(kv.value) as StoredBatch }));
+        if (kvs.length > 0 && kvs[0]!.key !== this.key(this.nextSeq))
+          return this.fail(
+            `gap: expected batch ${this.nextSeq}, found ${kvs[0]!.key.slice(this.prefix.length)}`,
+          );
+      } catch (e) {
+        if (e instanceof SyntaxError) return this.fail(`batch ${this.nextSeq} is not valid JSON`);
+        if (e instanceof OrderingMismatch) return this.fail(e.message);
+        await this.pause(500);
+        continue;
+      }
+      for (const { text, batch } of batches) {
+        if (this.stopped) return;
+        const why = this.check(batch);
+        if (why !== null) return this.fail(why);
+        const ordered: OrderedBatch = { seq: batch.seq, timestampMs: batch.timestampMs, txs: batch.txs };
+        try {
+          await this.handler!(ordered);
+        } catch {
+          // The node could not apply it (it halts itself): never skip a height.
+          return this.fail(`the node failed to apply batch ${batch.seq}`);
+        }
+        this.nextSeq = batch.seq + 1;
+        this.lastTimestampMs = batch.timestampMs;
+        this.prevHash = batchHash(text);
+      }
+      if (batches.length === 0) await this.pause(this.opts.pollMs ?? 100);
+    }
+  }
+
+  /** Why a batch may not be applied, or null. */
+  private check(b: StoredBatch): string | null {
+    if (
+      b.v !== 1 ||
+      !Number.isSafeInteger(b.seq) ||
+      !Array.isArray(b.txs) ||
+      !b.txs.every((t) => typeof t === 'string')
+    )
+      return `batch ${this.nextSeq} is malformed`;
+    if (b.seq !== this.nextSeq) return `batch ${this.nextSeq} claims sequence ${b.seq}`;
+    if (b.prevHash !== this.prevHash)
+      return `batch ${b.seq} does not chain to batch ${b.seq - 1} (previous hash differs)`;
+    if (!Number.isSafeInteger(b.timestampMs) || b.timestampMs < this.lastTimestampMs)
+      return `batch ${b.seq} goes back in time`;
+    return null;
+  }
+
+  /** The hash of batch `seq - 1` (the genesis hash before the first). */
+  private async hashBefore(seq: number): Promise<string> {
+    if (seq <= 1) return this.opts.genesisHash;
+    const [kv] = await this.client.range(this.key(seq - 1), this.key(seq));
+    if (kv !== undefined) return batchHash(kv.value);
+    const tail = await this.tail();
+    if (tail.seq < seq - 1)
+      throw new OrderingMismatch(`etcd holds ${tail.seq} batches but the node is at height ${seq - 1}`);
+    throw new HealthLedgerError('ORDERING_UNAVAILABLE', `batch ${seq - 1} is not in etcd (compacted?)`);
+  }
+
+  private fail(why: string): void {
+    this.failure = why;
+    this.stopped = true;
+    this.log('ordering.halted', { reason: why });
+    this.opts.onFailure?.(why);
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}
