@@ -4,6 +4,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { toBase64Url } from '../protocol/bytes.js';
 import { generateKeyPair } from '../protocol/ed25519.js';
@@ -105,4 +106,90 @@ export function initHome(dir: string, opts: InitOptions): InitResult {
   const config: NodeConfig = { nodeId, orgId: orgs[0]!.id, host: opts.host, port: opts.port };
   writeJson(p.nodeConfig, config);
   return { dir, chainId: opts.chainId, genesisHash: validated.hash, nodeId, admins };
+}
+
+export interface NetworkInitOptions {
+  chainId: string;
+  /** Organizations (`id` or `id:Display Name`); each runs one node. */
+  orgs: string[];
+  host: string;
+  /** Port of the first organization's API; the others follow. */
+  basePort: number;
+  /** The etcd cluster every node orders through. */
+  etcdEndpoints: string[];
+  nowMs: number;
+  policies?: Partial<GenesisPolicies>;
+}
+
+/**
+ * Creates one node home per organization under `root/<org>`, sharing one genesis in which every
+ * organization has a CA, an admin and a node. Each home holds only its own organization's secrets
+ * (CA key, admin identity, node key), as it would on that organization's machine.
+ */
+export function initNetwork(
+  root: string,
+  opts: NetworkInitOptions,
+): { genesisHash: string; homes: string[] } {
+  const orgs = opts.orgs.map((spec) => {
+    const [id, ...name] = spec.split(':');
+    return { id: id!, name: name.join(':') || id! };
+  });
+  if (orgs.length === 0) throw new Error('at least one organization');
+  const nowS = Math.floor(opts.nowMs / 1000) * 1000;
+  const genesisOrgs: Genesis['orgs'] = [];
+  const homes = orgs.map((o) => join(root, o.id));
+  for (const [i, org] of orgs.entries()) {
+    const dir = homes[i]!;
+    const p = homePaths(dir);
+    if (existsSync(p.genesis)) throw new Error(`${dir} already holds a genesis.json; refusing to overwrite`);
+    const ca = generateKeyPair();
+    const caDer = createCaCertificate({
+      orgId: org.id,
+      privateKey: ca.privateKey,
+      serial: randomBytes(16),
+      notBeforeMs: nowS - 3600_000,
+      notAfterMs: nowS + 10 * YEAR_MS,
+    });
+    writeKey(p.caKey(org.id), ca.privateKey);
+    writeSecret(p.caCert(org.id), toPem(caDer));
+    const admin = createIdentity(dir, {
+      orgId: org.id,
+      memberId: 'admin',
+      role: 'org-admin',
+      attributes: {},
+      nowMs: opts.nowMs,
+      validityMs: 2 * YEAR_MS,
+    });
+    const nodeKey = generateKeyPair();
+    writeKey(p.nodeKey, nodeKey.privateKey);
+    const port = opts.basePort + i;
+    const nodeId = `${org.id}-node1`;
+    genesisOrgs.push({
+      id: org.id,
+      name: org.name,
+      caCertificate: toPem(caDer),
+      admins: [admin.certificate],
+      nodes: [
+        { id: nodeId, publicKey: toBase64Url(nodeKey.publicKey), endpoint: `http://${opts.host}:${port}` },
+      ],
+    });
+    const config: NodeConfig = {
+      nodeId,
+      orgId: org.id,
+      host: opts.host,
+      port,
+      etcdEndpoints: opts.etcdEndpoints,
+    };
+    writeJson(p.nodeConfig, config);
+  }
+  const genesis: Genesis = {
+    v: 1,
+    chainId: opts.chainId,
+    createdAtMs: opts.nowMs,
+    orgs: genesisOrgs,
+    policies: { ...DEFAULT_POLICIES, ...opts.policies },
+  };
+  const validated = validateGenesis(genesis);
+  for (const dir of homes) writeJson(homePaths(dir).genesis, genesis);
+  return { genesisHash: validated.hash, homes };
 }

@@ -23,6 +23,7 @@ import { issueCertificateFor } from '../node/identities.js';
 import { serveHome } from './serve.js';
 import { runDemo } from './demo.js';
 import { registerSupplyCommands } from './supply.js';
+import { networkDown, networkUp } from './network.js';
 
 const program = new Command();
 program
@@ -444,6 +445,48 @@ proof
   });
 
 registerSupplyCommands(program, { clientFor, print });
+
+const network = program
+  .command('network')
+  .description('a local multi-organization network: one etcd member and one node per organization');
+network
+  .command('up')
+  .description('start (creating on first use) etcd members and nodes on loopback; prints the endpoints')
+  .option('--dir <dir>', 'network folder', '.data/network')
+  .option('--orgs <n>', 'organizations', (v) => parseInt(v, 10), 3)
+  .option(
+    '--base-port <port>',
+    'API port of the first node (etcd from base+100)',
+    (v) => parseInt(v, 10),
+    7700,
+  )
+  .option('--detach', 'leave the network running and return (stop it with network down)')
+  .addOption(jsonOpt())
+  .action(async (o: { dir: string; orgs: number; basePort: number; detach?: boolean; json?: boolean }) => {
+    const net = await networkUp(o.dir, { orgs: o.orgs, basePort: o.basePort, detached: !!o.detach });
+    print(!!o.json, net.layout, () =>
+      [
+        `HealthLedger network in ${o.dir}: ${net.layout.orgs.length} organizations ordering through etcd`,
+        ...net.layout.nodes.map((n) => `  node ${n.org.padEnd(16)} ${n.url}   (home ${n.home})`),
+        ...net.layout.etcd.map((e) => `  etcd ${e.name.padEnd(16)} ${e.client}`),
+        o.detach ? 'Stop it with: healthledger network down' : 'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+    if (o.detach) return;
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await net.stop();
+  });
+network
+  .command('down')
+  .description('stop a network started with network up --detach')
+  .option('--dir <dir>', 'network folder', '.data/network')
+  .action(async (o: { dir: string }) => {
+    const n = await networkDown(o.dir);
+    process.stdout.write(n > 0 ? `stopped ${n} processes\n` : 'no running network\n');
+  });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof HealthLedgerError) process.stderr.write(`error ${e.code}: ${e.message}\n`);

@@ -608,11 +608,8 @@ export class HealthLedgerClient {
     return this.bearerGet<EventsPageWire>(Routes.supplyAlerts, token, {}, { after, limit });
   }
 
-  async health(): Promise<
-    { status: string; head: { height: number; logSize: number } } & Record<string, unknown>
-  > {
-    return (await this.call<{ status: string; head: { height: number; logSize: number } }>(Routes.health))
-      .body;
+  async health(): Promise<{ status: string; head: ChainHeadWire } & Record<string, unknown>> {
+    return (await this.call<{ status: string; head: ChainHeadWire }>(Routes.health)).body;
   }
 }
 
@@ -673,4 +670,14 @@ export interface SupplyTimelineWire {
     alerts: string[];
     via: string | null;
   }[];
+}
+
+/** The chain head a node reports in `/health`. */
+export interface ChainHeadWire {
+  height: number;
+  hash: string;
+  stateRoot: string;
+  logSize: number;
+  logRoot: string;
+  timestampMs: number;
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../bench/ledger-bench.js';
+import { waitForEtcd } from '../node/ordering/etcd-client.js';
 
 export const ETCD_BIN = process.env['HEALTHLEDGER_ETCD'] ?? '/usr/bin/etcd';
 
@@ -22,25 +23,6 @@ export interface EtcdCluster {
   endpoints: string[];
   members: EtcdMember[];
   stop(): Promise<void>;
-}
-
-/** Resolves once `url` answers a range request (the member has joined a cluster with quorum). */
-export async function waitForEtcd(url: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(new URL('/v3/kv/range', url), {
-        method: 'POST',
-        body: JSON.stringify({ key: Buffer.from('/probe').toString('base64') }),
-        signal: AbortSignal.timeout(1000),
-      });
-      if (r.ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`etcd at ${url} did not become ready`);
 }
 
 /** Starts an `n`-member cluster and waits until it serves. */

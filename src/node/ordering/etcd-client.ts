@@ -129,3 +129,18 @@ export class EtcdClient {
     }
   }
 }
+
+/** Resolves once the etcd member at `url` serves reads (it is in a cluster with quorum). */
+export async function waitForEtcd(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const client = new EtcdClient([url], 1000);
+  for (;;) {
+    try {
+      await client.range('/probe', '/probf', { limit: 1 });
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`etcd at ${url} did not become ready`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
