@@ -11,6 +11,7 @@ import { DEFAULT_POLICIES } from '../protocol/genesis.js';
 import { benchRecords } from './records-bench.js';
 import { benchTrail } from '../node/events/event-index.bench.js';
 import { benchSupply } from './supply-bench.js';
+import { benchNetwork } from './network-bench.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,6 +36,20 @@ if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only
   });
   process.stdout.write(
     JSON.stringify({ bench: 'supply', ...supply, cores, cpu: cpus()[0]?.model ?? 'unknown' }) + '\n',
+  );
+  process.exit(0);
+}
+
+// `--only network` runs just the three-organization network bench.
+if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'network') {
+  const network = await benchNetwork({
+    orgs: arg('network-orgs', 3),
+    txs: arg('network-txs', 60_000),
+    batch: arg('network-batch', 200),
+    concurrency: arg('network-concurrency', 2),
+  });
+  process.stdout.write(
+    JSON.stringify({ bench: 'network', ...network, cores, cpu: cpus()[0]?.model ?? 'unknown' }) + '\n',
   );
   process.exit(0);
 }
@@ -85,8 +100,23 @@ const supply = await benchSupply({
 say(
   `  ${supply.verify_rps} verifications/s, p50 ${supply.verify_p50_ms} ms, p99 ${supply.verify_p99_ms} ms (${supply.concurrency} in flight)`,
 );
+say('Three organizations: three etcd members and three nodes on this machine…');
+const network = await benchNetwork({
+  orgs: arg('network-orgs', 3),
+  txs: arg('network-txs', 60_000),
+  batch: arg('network-batch', 200),
+  concurrency: arg('network-concurrency', 2),
+});
+say(
+  `  ${network.tps} tx/s committed, p50 ${network.p50_ms} ms, p99 ${network.p99_ms} ms (agreed: ${network.agreed})`,
+);
 const result = {
   bench: 'embedded-node',
+  network_orgs: network.orgs,
+  network_tps: network.tps,
+  network_p50_ms: network.p50_ms,
+  network_p99_ms: network.p99_ms,
+  network_agreed: network.agreed,
   supply_serials: supply.serials,
   supply_build_serials_per_s: supply.build_serials_per_s,
   supply_verify_rps: supply.verify_rps,
