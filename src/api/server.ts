@@ -11,6 +11,7 @@ import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
 import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
 import type { SupplyService } from '../node/supply/supply-service.js';
+import type { AttestationService } from '../node/attestations.js';
 import { registerSupplyRoutes } from './supply.js';
 import { createApiBase } from './base.js';
 import { registerPortal } from './portal.js';
@@ -24,6 +25,8 @@ export interface AppOptions {
   records?: RecordService;
   /** The patient events service; the events, audit, stream and subscription routes exist only with it. */
   events?: EventsService;
+  /** Cross-organization attestations (etcd ordering). */
+  attestations?: AttestationService | null;
   /** The supply-chain read side (verification, timelines, alerts, EPCIS intake). */
   supply?: SupplyService;
   /** Largest request body accepted (bytes). */
@@ -221,6 +224,12 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
   registerPortal(app);
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
+
+  route<{ height: number }>(Routes.attestations, async (req) => {
+    const a = opts.attestations;
+    if (!a) return { height: req.query.height, attestations: [], status: null };
+    return { height: req.query.height, attestations: await a.forHeight(req.query.height), status: a.state };
+  });
 
   route(Routes.health, (_req, reply) => {
     const halted = node.haltReason;

@@ -16,7 +16,7 @@ import { homePaths, loadHome, readIdentity, readJson, writeSecret } from '../nod
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
 import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import { join } from 'node:path';
-import { verifyChain } from '../node/verify-chain.js';
+import { compareStores, verifyChain } from '../node/verify-chain.js';
 import type { Genesis } from '../protocol/genesis.js';
 import { createIdentity, initHome } from './home-init.js';
 import { issueCertificateFor } from '../node/identities.js';
@@ -96,9 +96,23 @@ program
   )
   .argument('<dir>', 'node home folder (or use --store)')
   .option('--store <path>', 'path to a ledger.sqlite (default: DIR/data/ledger.sqlite)')
+  .option(
+    '--compare <store>',
+    "compare with another node's ledger.sqlite: name the first block where they differ",
+  )
   .addOption(jsonOpt())
-  .action(async (dir: string, o: { store?: string; json?: boolean }) => {
+  .action(async (dir: string, o: { store?: string; compare?: string; json?: boolean }) => {
     const storePath = o.store ?? homePaths(dir).store;
+    if (o.compare !== undefined) {
+      const c = compareStores(storePath, o.compare);
+      print(!!o.json, c, () =>
+        c.firstDivergent === null
+          ? `the stores agree on all ${c.compared} blocks both hold (log and state roots)`
+          : `DIFFER: ${c.reason}`,
+      );
+      process.exitCode = c.firstDivergent === null ? 0 : 1;
+      return;
+    }
     let expectedGenesis: Genesis | undefined;
     try {
       expectedGenesis = readJson<Genesis>(homePaths(dir).genesis);

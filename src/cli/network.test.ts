@@ -16,6 +16,10 @@ import { HealthLedgerClient, identityFromFile, type Identity } from '../sdk/clie
 import { loadHome, readIdentity } from '../node/home.js';
 import type { SubmitResultWire } from '../protocol/api.js';
 import { networkUp, type RunningNetwork } from './network.js';
+import Database from 'better-sqlite3';
+import { toBase64Url } from '../protocol/bytes.js';
+import { generateKeyPair } from '../protocol/ed25519.js';
+import { compareStores } from '../node/verify-chain.js';
 
 async function until(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -127,6 +131,25 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     assert.ok(ackedBodies.size >= 90, `${ackedBodies.size} acknowledged`);
   });
 
+  test('attestations: every node attests every block, and a quorum confirms the results', async () => {
+    const head = (await clients[0]!.health()).head.height;
+    await until(
+      async () => {
+        const r = (await (
+          await fetch(`${net.layout.nodes[0]!.url}/v1/attestations?height=${head}`)
+        ).json()) as {
+          attestations: { nodeId: string; stateRoot: string }[];
+          status: { confirmedHeight: number; divergedAt: number | null };
+        };
+        return (
+          r.attestations.length === 3 && r.status.confirmedHeight >= head && r.status.divergedAt === null
+        );
+      },
+      30_000,
+      'three attestations and a confirmed head',
+    );
+  });
+
   test('a majority of etcd members down: nothing is acknowledged, nothing forks; quorum back, writes resume', async () => {
     const head = (await clients[0]!.health()).head;
     net.killEtcd(0);
@@ -151,5 +174,38 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       30_000,
       'nodes agree again',
     );
+  });
+  test('a node whose store was altered is caught by the attestations, and verify --compare names the block', async () => {
+    // Alter node 3's store while it is down: st-mary's admin gets another public key there.
+    net.killNode(2);
+    const store = join(net.layout.nodes[2]!.home, 'data', 'ledger.sqlite');
+    const db = new Database(store);
+    const key = 'member/st-mary/admin';
+    const member = JSON.parse(
+      db.prepare('SELECT value FROM state WHERE key = ?').pluck().get(key) as string,
+    ) as {
+      publicKey: string;
+    };
+    member.publicKey = toBase64Url(generateKeyPair().publicKey);
+    db.prepare('UPDATE state SET value = ? WHERE key = ?').run(JSON.stringify(member), key);
+    db.close();
+    await net.startNode(2);
+    // St Mary's admin writes through node 1: valid everywhere but on the altered node.
+    const r = await write(0);
+    assert.equal(r?.status, 'committed');
+    const height = (r as { height: number }).height;
+    await until(
+      async () => (await fetch(`${net.layout.nodes[2]!.url}/health`)).status === 503,
+      30_000,
+      'the altered node halts',
+    );
+    const health = (await (await fetch(`${net.layout.nodes[2]!.url}/health`)).json()) as { reason: string };
+    assert.match(health.reason, new RegExp(`diverged at block ${height}`));
+    const writes = await write(2, 2000);
+    assert.ok(writes === null || writes.status !== 'committed', 'the altered node accepts no writes');
+    // The healthy nodes go on.
+    assert.equal((await write(1))?.status, 'committed');
+    const cmp = compareStores(join(net.layout.nodes[0]!.home, 'data', 'ledger.sqlite'), store);
+    assert.equal(cmp.firstDivergent, height);
   });
 });

@@ -95,7 +95,7 @@ export async function serveHome(
     clock: systemClock,
     ...(epcisSchema ? { epcisSchema } : {}),
   });
-  const app = await buildApp(running.node, { records, events, supply });
+  const app = await buildApp(running.node, { records, events, supply, attestations: running.attestations });
   const host = overrides.host ?? config.host;
   const port = overrides.port ?? config.port;
   let address: string;

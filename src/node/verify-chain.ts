@@ -214,3 +214,49 @@ export async function verifyChain(opts: {
     store.close();
   }
 }
+
+/** Where two stores of one chain part ways, or that they agree up to the shorter one. */
+export interface StoreComparison {
+  /** Heights compared (1 … the lower of the two heads). */
+  compared: number;
+  /** The first height whose log root or state root differs, or null. */
+  firstDivergent: number | null;
+  reason: string | null;
+}
+
+/**
+ * Compares two stores of the same chain block by block: log root (every transaction with its
+ * validation code) and state root must be equal at every height both hold. Block hashes are not
+ * compared: they name the node that executed them.
+ */
+export function compareStores(pathA: string, pathB: string): StoreComparison {
+  const a = LedgerStore.open(pathA, { readonly: true });
+  const b = LedgerStore.open(pathB, { readonly: true });
+  try {
+    const ga = a.genesis();
+    const gb = b.genesis();
+    if (ga === undefined || gb === undefined || hashGenesis(ga) !== hashGenesis(gb))
+      return {
+        compared: 0,
+        firstDivergent: 0,
+        reason: 'the stores belong to different chains (genesis differs)',
+      };
+    const top = Math.min(a.lastBlock()?.height ?? 0, b.lastBlock()?.height ?? 0);
+    for (let h = 1; h <= top; h++) {
+      const x = a.getBlock(h)!.header;
+      const y = b.getBlock(h)!.header;
+      if (x.logRoot !== y.logRoot)
+        return {
+          compared: h,
+          firstDivergent: h,
+          reason: `block ${h}: log roots differ (transactions or validation codes)`,
+        };
+      if (x.stateRoot !== y.stateRoot)
+        return { compared: h, firstDivergent: h, reason: `block ${h}: state roots differ` };
+    }
+    return { compared: top, firstDivergent: null, reason: null };
+  } finally {
+    a.close();
+    b.close();
+  }
+}

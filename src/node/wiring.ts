@@ -12,6 +12,7 @@ import { VerifyPool } from './crypto/verify-pool.js';
 import { LedgerNode } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
 import { EtcdOrderer } from './ordering/etcd.js';
+import { AttestationService } from './attestations.js';
 import { genesisHash } from '../protocol/genesis.js';
 import { systemClock, type Clock, type Orderer } from './ordering/orderer.js';
 import { LedgerStore } from './store/ledger-store.js';
@@ -34,6 +35,8 @@ export interface EmbeddedNodeOptions {
 export interface RunningNode {
   node: LedgerNode;
   store: LedgerStore;
+  /** Attestations of results across organizations (etcd ordering only). */
+  attestations: AttestationService | null;
   close(): Promise<void>;
 }
 
@@ -90,10 +93,30 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
   }
   if (orderer instanceof EmbeddedOrderer)
     node.metrics.gauge('healthledger_orderer_pending', () => orderer.pending);
+  // With several organizations, each node attests its results and checks the others'.
+  const attestations =
+    orderer instanceof EtcdOrderer && opts.etcdEndpoints
+      ? new AttestationService({
+          endpoints: opts.etcdEndpoints,
+          genesis: node.genesis,
+          nodeId: opts.nodeId,
+          sign: nativeSigner(opts.nodeKey),
+          node,
+          ...(opts.log ? { log: opts.log } : {}),
+        })
+      : null;
+  if (orderer instanceof EtcdOrderer)
+    node.metrics.gauge('healthledger_orderer_pending', () => orderer.pending);
+  if (attestations) {
+    node.metrics.gauge('healthledger_attestation_confirmed_height', () => attestations.state.confirmedHeight);
+    node.metrics.gauge('healthledger_divergence', () => (attestations.state.divergedAt === null ? 0 : 1));
+  }
   return {
     node,
     store,
+    attestations,
     async close() {
+      attestations?.close();
       await node.stop();
       store.close();
     },

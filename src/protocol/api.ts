@@ -297,6 +297,14 @@ export const Routes = {
     tags: ['supply'],
     body: T.Object({}, { additionalProperties: true }),
   },
+  attestations: {
+    method: 'GET',
+    url: '/v1/attestations',
+    summary:
+      "The nodes' signed attestations (height, block hash, log root, state root) for a height, and this node's check: the height a quorum of organizations confirmed, and the first divergent block if any.",
+    tags: ['operations'],
+    querystring: T.Object({ height: T.Integer({ minimum: 1 }) }),
+  },
   health: {
     method: 'GET',
     url: '/health',

@@ -1,0 +1,191 @@
+/**
+ * Attestations: after each block, every node signs (height, block hash, log root, state root) and
+ * publishes it to etcd beside the ordered batches. Block hashes name their executing node, so nodes
+ * compare what every honest node computes identically — the log root (every transaction with its
+ * validation code) and the state root. A node whose result differs from a quorum of organizations
+ * (a majority of the organizations that run nodes) stops accepting writes, raises the alarm (log,
+ * metric, `/health`, `/v1/attestations`) and names the first divergent block. A node whose store was
+ * altered computes different roots from then on, and is caught the same way.
+ * @module
+ */
+import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
+import type { Block } from '../protocol/block.js';
+import { verify } from '../protocol/ed25519.js';
+import { Domain, domainSeparated } from '../protocol/hash.js';
+import { canonicalBytes } from '../protocol/jcs.js';
+import type { ValidatedGenesis } from '../protocol/genesis.js';
+import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
+
+/** One node's signed statement about one block. */
+export interface Attestation {
+  v: 1;
+  chainId: string;
+  nodeId: string;
+  height: number;
+  blockHash: string;
+  logRoot: string;
+  stateRoot: string;
+  /** Ed25519 over the domain-separated JCS of the other fields (base64url). */
+  sig: string;
+}
+
+type Unsigned = Omit<Attestation, 'sig'>;
+const signingBytes = (a: Unsigned): Uint8Array => domainSeparated(Domain.attestation, canonicalBytes(a));
+
+/** Signs an attestation for `block`. */
+export function attest(
+  block: Block,
+  chainId: string,
+  nodeId: string,
+  sign: (m: Uint8Array) => Uint8Array,
+): Attestation {
+  const a: Unsigned = {
+    v: 1,
+    chainId,
+    nodeId,
+    height: block.header.height,
+    blockHash: block.hash,
+    logRoot: block.header.logRoot,
+    stateRoot: block.header.stateRoot,
+  };
+  return { ...a, sig: toBase64Url(sign(signingBytes(a))) };
+}
+
+/** The organization of a genuine attestation's node, or null (unknown node, bad signature, wrong chain). */
+export function attestationOrg(a: Attestation, genesis: ValidatedGenesis): string | null {
+  const node = genesis.nodeKeys.get(a.nodeId);
+  if (node === undefined || a.chainId !== genesis.genesis.chainId || a.v !== 1) return null;
+  const { sig, ...rest } = a;
+  try {
+    return verify(fromBase64Url(sig), signingBytes(rest), node.publicKey) ? node.orgId : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What the node's attestation check has established. */
+export interface AttestationStatus {
+  /** Highest height whose result a quorum of organizations confirmed. */
+  confirmedHeight: number;
+  /** The first block where this node's result differs from a quorum, if any. */
+  divergedAt: number | null;
+  reason: string | null;
+}
+
+export interface AttestationServiceOptions {
+  endpoints: readonly string[];
+  genesis: ValidatedGenesis;
+  nodeId: string;
+  sign: (message: Uint8Array) => Uint8Array;
+  node: {
+    onBlock(listener: (block: Block) => void): () => void;
+    getBlock(height: number): Block | undefined;
+    chainHead(): { height: number };
+    halt(reason: string): void;
+  };
+  intervalMs?: number;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+const DIGITS = 16;
+
+export class AttestationService {
+  private readonly client: EtcdClient;
+  private readonly prefix: string;
+  private readonly quorum: number;
+  private readonly status: AttestationStatus = { confirmedHeight: 0, divergedAt: null, reason: null };
+  private readonly unsubscribe: () => void;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private checking = false;
+  private readonly log: NonNullable<AttestationServiceOptions['log']>;
+
+  constructor(private readonly opts: AttestationServiceOptions) {
+    this.client = new EtcdClient(opts.endpoints);
+    this.prefix = `/healthledger/${opts.genesis.genesis.chainId}/${opts.genesis.hash.slice(0, 16)}/attest/`;
+    const orgsWithNodes = new Set([...opts.genesis.nodeKeys.values()].map((n) => n.orgId)).size;
+    this.quorum = Math.floor(orgsWithNodes / 2) + 1;
+    this.log = opts.log ?? (() => {});
+    this.unsubscribe = opts.node.onBlock((b) => void this.publish(b));
+    this.timer = setInterval(() => void this.check(), opts.intervalMs ?? 250);
+  }
+
+  private key(height: number, nodeId: string): string {
+    return `${this.prefix}${String(height).padStart(DIGITS, '0')}/${nodeId}`;
+  }
+
+  /** Publishes this node's attestation of `block` (once; a retry finds it already there). */
+  private async publish(block: Block): Promise<void> {
+    const a = attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign);
+    try {
+      await this.client.createIfAbsent(this.key(a.height, a.nodeId), JSON.stringify(a));
+    } catch (e) {
+      this.log('attestation.publish.failed', { height: a.height, error: (e as Error).message });
+    }
+  }
+
+  /** The attestations published for `height` (verified; forged ones are dropped). */
+  async forHeight(height: number): Promise<(Attestation & { org: string })[]> {
+    const from = `${this.prefix}${String(height).padStart(DIGITS, '0')}/`;
+    const kvs = await this.client.range(from, prefixEnd(from));
+    return kvs.flatMap((kv) => {
+      try {
+        const a = JSON.parse(kv.value) as Attestation;
+        const org = attestationOrg(a, this.opts.genesis);
+        return org !== null && a.height === height ? [{ ...a, org }] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Compares this node's results with the other organizations' attestations, height by height. */
+  async check(): Promise<void> {
+    if (this.checking || this.status.divergedAt !== null) return;
+    this.checking = true;
+    try {
+      const head = this.opts.node.chainHead().height;
+      for (let h = this.status.confirmedHeight + 1; h <= head && h <= this.status.confirmedHeight + 64; h++) {
+        const mine = this.opts.node.getBlock(h);
+        if (mine === undefined) return;
+        const ours = `${mine.header.logRoot}/${mine.header.stateRoot}`;
+        const byOrg = new Map<string, string>();
+        const published = await this.forHeight(h);
+        // Attest what was committed before a restart or while etcd was unreachable.
+        if (!published.some((a) => a.nodeId === this.opts.nodeId)) await this.publish(mine);
+        for (const a of published)
+          if (a.nodeId !== this.opts.nodeId) byOrg.set(a.org, `${a.logRoot}/${a.stateRoot}`);
+        const votes = new Map<string, number>();
+        for (const v of byOrg.values()) votes.set(v, (votes.get(v) ?? 0) + 1);
+        const agreeing = (votes.get(ours) ?? 0) + 1; // and this node
+        const [other, otherVotes] = [...votes].filter(([v]) => v !== ours).sort((x, y) => y[1] - x[1])[0] ?? [
+          null,
+          0,
+        ];
+        if (other !== null && otherVotes >= this.quorum) {
+          const reason = `diverged at block ${h}: a quorum of organizations (${otherVotes}) computed log/state roots ${other.slice(0, 16)}…, this node ${ours.slice(0, 16)}…`;
+          this.status.divergedAt = h;
+          this.status.reason = reason;
+          this.log('attestation.divergence', { height: h, reason });
+          this.opts.node.halt(reason);
+          return;
+        }
+        if (agreeing < this.quorum) return; // not enough attestations yet
+        this.status.confirmedHeight = h;
+      }
+    } catch (e) {
+      this.log('attestation.check.failed', { error: (e as Error).message });
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  get state(): AttestationStatus {
+    return { ...this.status };
+  }
+
+  close(): void {
+    this.unsubscribe();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
