@@ -12,6 +12,15 @@ import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
 import type { SupplyService } from '../node/supply/supply-service.js';
 import type { AttestationService } from '../node/attestations.js';
+import type { ValidatedGenesis } from '../protocol/genesis.js';
+import {
+  NODE_AUTH_HEADER,
+  NODE_RESPONSE_HEADER,
+  PEER_RELEASE_PATH,
+  releaseFromPeers,
+  signPeerResponse,
+  verifyPeerRequest,
+} from '../node/records/peers.js';
 import { registerSupplyRoutes } from './supply.js';
 import { createApiBase } from './base.js';
 import { registerPortal } from './portal.js';
@@ -25,6 +34,13 @@ export interface AppOptions {
   records?: RecordService;
   /** The patient events service; the events, audit, stream and subscription routes exist only with it. */
   events?: EventsService;
+  /** This node's identity for the cross-organization data plane (several organizations with nodes). */
+  peer?: {
+    genesis: ValidatedGenesis;
+    ownOrg: string;
+    nodeId: string;
+    sign: (message: Uint8Array) => Uint8Array;
+  };
   /** Cross-organization attestations (etcd ordering). */
   attestations?: AttestationService | null;
   /** The supply-chain read side (verification, timelines, alerts, EPCIS intake). */
@@ -118,7 +134,44 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
   const records = opts.records;
   if (records) {
     route(Routes.writeRecord, async (req, reply) => reply.status(201).send(await records.write(req.body)));
-    route(Routes.releaseRecords, (req) => records.release(req.body));
+    route(Routes.releaseRecords, async (req) => {
+      const local = await records.release(req.body);
+      const peer = opts.peer;
+      if (!peer) return local;
+      // Records held by other organizations' custodians: fetched node to node, authenticated both ways.
+      const others = await releaseFromPeers({ ...peer, signedRequest: req.body, nowMs: Date.now() });
+      return { ...local, others: others.releases, unavailable: others.unavailable };
+    });
+    const peer = opts.peer;
+    if (peer)
+      app.post(PEER_RELEASE_PATH, { schema: { hide: true } }, async (req, reply) => {
+        const body = JSON.stringify(req.body);
+        const caller = verifyPeerRequest(
+          req.headers[NODE_AUTH_HEADER] as string | undefined,
+          peer.genesis,
+          peer.ownOrg,
+          'POST',
+          PEER_RELEASE_PATH,
+          body,
+          Date.now(),
+          peer.genesis.genesis.policies.timestampWindowMs,
+        );
+        let status = 200;
+        let text: string;
+        try {
+          // The practitioner's signature and the committed grant are checked here, by the custodian.
+          text = JSON.stringify(await records.release(req.body));
+        } catch (e) {
+          const err = e instanceof HealthLedgerError ? e : new HealthLedgerError('INTERNAL');
+          status = err.status;
+          text = JSON.stringify({ error: { code: err.code, message: err.message } });
+        }
+        return reply
+          .status(status)
+          .header('content-type', 'application/json')
+          .header(NODE_RESPONSE_HEADER, signPeerResponse(peer.nodeId, peer.sign, status, text, caller.sig))
+          .send(text);
+      });
     route(Routes.importBundle, async (req, reply) =>
       reply.status(201).send(await records.importBundle(req.body)),
     );

@@ -150,6 +150,85 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     );
   });
 
+  test('cross-organization data plane: a practitioner’s own node fetches the custodian’s records under a committed grant', async () => {
+    const { createIdentity } = await import('./home-init.js');
+    const { generateEncryptionKeyPair } = await import('../protocol/envelope.js');
+    const { openReleased } = await import('../sdk/client.js');
+    const stMary = net.layout.nodes[0]!;
+    const cityClinic = net.layout.nodes[1]!;
+    const enroll = async (
+      i: number,
+      home: string,
+      org: string,
+      id: string,
+      role: 'patient' | 'practitioner',
+    ) => {
+      const f = createIdentity(home, { orgId: org, memberId: id, role, attributes: {}, nowMs: Date.now() });
+      const r = await clients[i]!.sendAndVerify(admins[i]!, 'member.enroll', { certificate: f.certificate });
+      assert.equal(r.code, 'VALID');
+      const who = identityFromFile(f);
+      const kp = await generateEncryptionKeyPair();
+      await clients[i]!.sendAndVerify(who, 'member.set-encryption-key', {
+        publicKey: toBase64Url(kp.publicKey),
+      });
+      return { who, kp };
+    };
+    const dana = await enroll(0, stMary.home, 'st-mary', 'p-dana', 'patient');
+    const alice = await enroll(0, stMary.home, 'st-mary', 'dr-alice', 'practitioner');
+    const erin = await enroll(1, cityClinic.home, 'city-clinic', 'dr-erin', 'practitioner');
+    // St Mary's custodian holds Dana's record; nothing about it is at City Clinic.
+    await clients[0]!.writeRecord(alice.who, dana.who.memberId, {
+      resourceType: 'AllergyIntolerance',
+      clinicalStatus: {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: 'active' },
+        ],
+      },
+      patient: { reference: 'Patient/dana' },
+      code: { text: 'Penicillin' },
+    });
+    const now = Date.now();
+    const grant = await clients[0]!.sendAndVerify(dana.who, 'consent.grant', {
+      id: 'erin',
+      patient: dana.who.memberId,
+      actor: { kind: 'member', id: erin.who.memberId },
+      categories: ['*'],
+      purposes: ['treatment'],
+      validFromMs: now - 60_000,
+      validUntilMs: now + 3600_000,
+    });
+    assert.equal(grant.code, 'VALID');
+    // Erin talks only to her own organization's node.
+    const access = await clients[1]!.sendAndVerify(erin.who, 'access.request', {
+      patient: dana.who.memberId,
+      purpose: 'treatment',
+    });
+    assert.equal(access.code, 'VALID');
+    const rel = await clients[1]!.releaseRecords(erin.who, access.txId);
+    assert.equal(rel.release.records.length, 0, 'City Clinic holds none of it');
+    const fromStMary = rel.others?.find((o) => o.org === 'st-mary');
+    assert.ok(fromStMary, JSON.stringify(rel.unavailable));
+    const resources = await openReleased(fromStMary.release, erin.who.memberId, erin.kp.privateKey);
+    assert.deepEqual(
+      resources.map((r) => r['resourceType']),
+      ['AllergyIntolerance'],
+    );
+    // A node cannot create a grant: without a committed access entry the custodian refuses.
+    const noGrant = await clients[1]!.releaseRecords(erin.who, 'ab'.repeat(32)).catch((e: Error) => e);
+    assert.ok(noGrant instanceof Error);
+    // Another organization's node is authenticated by its genesis key; anyone else is turned away.
+    const forged = await fetch(`${net.layout.nodes[0]!.url}/v1/peer/records/release`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-healthledger-node': `city-clinic-node1;${Date.now()};${'A'.repeat(86)}`,
+      },
+      body: JSON.stringify(clients[1]!.sign(erin.who, 'record.release', { accessTxId: access.txId })),
+    });
+    assert.equal(forged.status, 401);
+    assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'NODE_AUTH_FAILED');
+  });
+
   test('a majority of etcd members down: nothing is acknowledged, nothing forks; quorum back, writes resume', async () => {
     const head = (await clients[0]!.health()).head;
     net.killEtcd(0);

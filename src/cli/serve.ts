@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../api/server.js';
+import { nativeSigner } from '../node/crypto/native.js';
 import { homePaths, loadHome } from '../node/home.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
 import { systemClock } from '../node/ordering/orderer.js';
@@ -95,7 +96,26 @@ export async function serveHome(
     clock: systemClock,
     ...(epcisSchema ? { epcisSchema } : {}),
   });
-  const app = await buildApp(running.node, { records, events, supply, attestations: running.attestations });
+  // With other organizations' nodes in the genesis, this node fetches their records for its users.
+  const hasPeers = running.node.genesis.genesis.orgs.some(
+    (o) => o.id !== config.orgId && o.nodes.some((n) => n.endpoint),
+  );
+  const app = await buildApp(running.node, {
+    records,
+    events,
+    supply,
+    attestations: running.attestations,
+    ...(hasPeers
+      ? {
+          peer: {
+            genesis: running.node.genesis,
+            ownOrg: config.orgId,
+            nodeId: config.nodeId,
+            sign: nativeSigner(nodeKey),
+          },
+        }
+      : {}),
+  });
   const host = overrides.host ?? config.host;
   const port = overrides.port ?? config.port;
   let address: string;

@@ -37,11 +37,12 @@ export function ClinicianView() {
     if (!s.vault?.encryption)
       throw new Error('Your record key is not in this vault: import your .enc.json file.');
     const rel = await s.client.releaseRecords(s.identity!, txId);
-    const records = (await openReleased(
-      rel.release,
-      s.identity!.memberId,
-      fromBase64Url(s.vault.encryption.privateKey),
-    )) as unknown as Resource[];
+    const key = fromBase64Url(s.vault.encryption.privateKey);
+    // This node's custodian's records, then what other organizations' custodians released.
+    const bundles = [rel.release, ...(rel.others ?? []).map((o) => o.release)];
+    const records: Resource[] = [];
+    for (const b of bundles)
+      records.push(...((await openReleased(b, s.identity!.memberId, key)) as unknown as Resource[]));
     return { grant: rel.grant, records };
   };
 

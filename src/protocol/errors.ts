@@ -107,6 +107,11 @@ export const ApiErrorCodes = {
     message:
       'SDK: an exported AuditEvent does not match the ledger entry its verified receipt proves (the node misreported it).',
   },
+  NODE_AUTH_FAILED: {
+    status: 401,
+    message:
+      "A node-to-node request or answer is not signed by a genesis node of another organization (or is outside the time window).",
+  },
   ORDERING_UNAVAILABLE: {
     status: 503,
     message: 'The ordering service (etcd) cannot be reached or has no quorum; nothing was ordered.',

@@ -40,6 +40,7 @@ export const Domain = {
   genesis: 'healthledger/v1/genesis',
   batch: 'healthledger/v1/batch',
   attestation: 'healthledger/v1/attestation',
+  peer: 'healthledger/v1/peer',
 } as const;
 export type Domain = (typeof Domain)[keyof typeof Domain];
 

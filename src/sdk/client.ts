@@ -307,16 +307,9 @@ export class HealthLedgerClient {
   }
 
   /** Asks the custodian to release what committed grant `accessTxId` covers, re-wrapped to the signer. */
-  async releaseRecords(
-    identity: Identity,
-    accessTxId: string,
-  ): Promise<{ grant: Record<string, unknown>; release: ReleaseBundle }> {
+  async releaseRecords(identity: Identity, accessTxId: string): Promise<ReleaseResponseWire> {
     const req = this.sign(identity, 'record.release', { accessTxId });
-    return (
-      await this.call<{ grant: Record<string, unknown>; release: ReleaseBundle }>(Routes.releaseRecords, {
-        body: req,
-      })
-    ).body;
+    return (await this.call<ReleaseResponseWire>(Routes.releaseRecords, { body: req })).body;
   }
 
   /** A GET with `Authorization: Bearer <token>` (events routes); errors as {@link HealthLedgerError}. */
@@ -680,4 +673,16 @@ export interface ChainHeadWire {
   logSize: number;
   logRoot: string;
   timestampMs: number;
+}
+
+/**
+ * What a node releases under a committed grant: its own custodian's records, and — on a network of
+ * several organizations — what the other organizations' custodians released for the same request.
+ */
+export interface ReleaseResponseWire {
+  grant: Record<string, unknown>;
+  release: ReleaseBundle;
+  others?: { org: string; release: ReleaseBundle }[];
+  /** Organizations whose nodes did not answer (with the reason). */
+  unavailable?: { org: string; reason: string }[];
 }
