@@ -139,12 +139,12 @@ export function PatientView() {
       );
       if (c.code !== 'VALID') return `Could not open your records: ${explain(c.code)}`;
       const rel = await s.client.releaseRecords(s.identity!, c.txId);
-      const resources = await openReleased(
-        rel.release,
-        patient,
-        fromBase64Url(s.vault.encryption.privateKey),
-      );
-      setRecords(resources as unknown as Resource[]);
+      const key = fromBase64Url(s.vault.encryption.privateKey);
+      // Every custodian's records: this node's, then other organizations' (fetched by this node).
+      const resources: Resource[] = [];
+      for (const b of [rel.release, ...(rel.others ?? []).map((o) => o.release)])
+        resources.push(...((await openReleased(b, patient, key)) as unknown as Resource[]));
+      setRecords(resources);
       return undefined;
     });
 
