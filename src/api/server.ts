@@ -12,6 +12,7 @@ import type { RecordService } from '../node/records/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
 import type { SupplyService } from '../node/supply/supply-service.js';
 import type { AttestationService } from '../node/attestations.js';
+import { PEER_SNAPSHOT_PATH } from '../node/snapshot.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
 import {
   NODE_AUTH_HEADER,
@@ -40,6 +41,8 @@ export interface AppOptions {
     ownOrg: string;
     nodeId: string;
     sign: (message: Uint8Array) => Uint8Array;
+    /** A consistent copy of this node's ledger, for a peer syncing a snapshot. */
+    snapshot?: () => Promise<Uint8Array>;
   };
   /** Cross-organization attestations (etcd ordering). */
   attestations?: AttestationService | null;
@@ -277,6 +280,31 @@ export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise
   registerPortal(app);
 
   route(Routes.genesis, () => ({ hash: node.genesis.hash, genesis: node.genesis.genesis }));
+
+  const peerNode = opts.peer;
+  if (peerNode?.snapshot) {
+    const snapshot = peerNode.snapshot;
+    app.get(PEER_SNAPSHOT_PATH, { schema: { hide: true } }, async (req, reply) => {
+      const caller = verifyPeerRequest(
+        req.headers[NODE_AUTH_HEADER] as string | undefined,
+        peerNode.genesis,
+        peerNode.ownOrg,
+        'GET',
+        PEER_SNAPSHOT_PATH,
+        '',
+        Date.now(),
+        peerNode.genesis.genesis.policies.timestampWindowMs,
+      );
+      const bytes = await snapshot();
+      return reply
+        .header('content-type', 'application/vnd.sqlite3')
+        .header(
+          NODE_RESPONSE_HEADER,
+          signPeerResponse(peerNode.nodeId, peerNode.sign, 200, bytes, caller.sig),
+        )
+        .send(Buffer.from(bytes));
+    });
+  }
 
   route<{ height: number }>(Routes.attestations, async (req) => {
     const a = opts.attestations;

@@ -119,6 +119,8 @@ export interface NetworkInitOptions {
   etcdEndpoints: string[];
   nowMs: number;
   policies?: Partial<GenesisPolicies>;
+  /** Extra node.json settings for every node (e.g. compaction). */
+  nodeConfig?: Partial<NodeConfig>;
 }
 
 /**
@@ -179,6 +181,7 @@ export function initNetwork(
       host: opts.host,
       port,
       etcdEndpoints: opts.etcdEndpoints,
+      ...opts.nodeConfig,
     };
     writeJson(p.nodeConfig, config);
   }

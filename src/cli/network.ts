@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForEtcd } from '../node/ordering/etcd-client.js';
 import { initNetwork } from './home-init.js';
+import type { NodeConfig } from '../node/home.js';
 
 const ETCD = process.env['HEALTHLEDGER_ETCD'] ?? 'etcd';
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -48,6 +49,7 @@ export function ensureNetwork(
     host?: string;
     chainId?: string;
     policies?: Record<string, number>;
+    nodeConfig?: Partial<NodeConfig>;
   },
 ): NetworkLayout {
   const file = join(root, 'network.json');
@@ -72,6 +74,7 @@ export function ensureNetwork(
     etcdEndpoints: etcd.map((e) => e.client),
     nowMs: Date.now(),
     ...(opts.policies ? { policies: opts.policies } : {}),
+    ...(opts.nodeConfig ? { nodeConfig: opts.nodeConfig } : {}),
   });
   const layout: NetworkLayout = {
     orgs: orgs.map((o) => o.split(':')[0]!),
@@ -156,6 +159,7 @@ export async function networkUp(
     basePort: number;
     detached?: boolean;
     policies?: Record<string, number>;
+    nodeConfig?: Partial<NodeConfig>;
     log?: (org: string, line: string) => void;
   },
 ): Promise<RunningNetwork> {

@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../api/server.js';
 import { nativeSigner } from '../node/crypto/native.js';
+import { createSnapshot } from '../node/snapshot.js';
 import { homePaths, loadHome } from '../node/home.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
 import { systemClock } from '../node/ordering/orderer.js';
@@ -56,6 +57,8 @@ export async function serveHome(
     log,
     ...(config.verifyThreads !== undefined ? { verifyThreads: config.verifyThreads } : {}),
     ...(config.etcdEndpoints ? { etcdEndpoints: config.etcdEndpoints } : {}),
+    ...(config.compactEveryMs !== undefined ? { compactEveryMs: config.compactEveryMs } : {}),
+    ...(config.keepBatches !== undefined ? { keepBatches: config.keepBatches } : {}),
   });
   let records: RecordService;
   try {
@@ -112,6 +115,7 @@ export async function serveHome(
             ownOrg: config.orgId,
             nodeId: config.nodeId,
             sign: nativeSigner(nodeKey),
+            snapshot: () => createSnapshot(running.store, join(homePaths(dir).data, 'snapshot.tmp')),
           },
         }
       : {}),

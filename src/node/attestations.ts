@@ -84,6 +84,12 @@ export interface AttestationServiceOptions {
     halt(reason: string): void;
   };
   intervalMs?: number;
+  /**
+   * Compaction: batches (and attestations) more than `keepBatches` below the lowest height every
+   * organization's node has applied are deleted from etcd, every `compactEveryMs`. Off when 0.
+   */
+  compactEveryMs?: number;
+  keepBatches?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -99,9 +105,17 @@ export class AttestationService {
   private checking = false;
   private readonly log: NonNullable<AttestationServiceOptions['log']>;
 
+  private compactTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly root: string;
+  /** The lowest height every organization's node has applied, as last seen (for compaction). */
+  lowestApplied = 0;
+
   constructor(private readonly opts: AttestationServiceOptions) {
     this.client = new EtcdClient(opts.endpoints);
-    this.prefix = `/healthledger/${opts.genesis.genesis.chainId}/${opts.genesis.hash.slice(0, 16)}/attest/`;
+    this.root = `/healthledger/${opts.genesis.genesis.chainId}/${opts.genesis.hash.slice(0, 16)}/`;
+    this.prefix = `${this.root}attest/`;
+    if ((opts.compactEveryMs ?? 0) > 0)
+      this.compactTimer = setInterval(() => void this.compact(), opts.compactEveryMs);
     const orgsWithNodes = new Set([...opts.genesis.nodeKeys.values()].map((n) => n.orgId)).size;
     this.quorum = Math.floor(orgsWithNodes / 2) + 1;
     this.log = opts.log ?? (() => {});
@@ -118,6 +132,8 @@ export class AttestationService {
     const a = attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign);
     try {
       await this.client.createIfAbsent(this.key(a.height, a.nodeId), JSON.stringify(a));
+      // Durably applied up to here (the block was committed before onBlock fired).
+      await this.client.put(`${this.root}applied/${this.opts.nodeId}`, String(a.height));
     } catch (e) {
       this.log('attestation.publish.failed', { height: a.height, error: (e as Error).message });
     }
@@ -144,6 +160,11 @@ export class AttestationService {
     this.checking = true;
     try {
       const head = this.opts.node.chainHead().height;
+      // Heights below the compacted part of the log have no attestations left: start after them.
+      const [first] = await this.client.range(this.prefix, prefixEnd(this.prefix), { limit: 1 });
+      const firstAttested =
+        first === undefined ? 1 : Number(first.key.slice(this.prefix.length).split('/')[0]);
+      if (this.status.confirmedHeight + 1 < firstAttested) this.status.confirmedHeight = firstAttested - 1;
       for (let h = this.status.confirmedHeight + 1; h <= head && h <= this.status.confirmedHeight + 64; h++) {
         const mine = this.opts.node.getBlock(h);
         if (mine === undefined) return;
@@ -179,6 +200,35 @@ export class AttestationService {
     }
   }
 
+  /**
+   * Deletes batches and attestations well below the lowest height every organization's node has
+   * applied. A node that never reported (or is behind) holds compaction back: nothing it still needs
+   * is ever deleted; a node that lost its store syncs a snapshot instead.
+   */
+  async compact(): Promise<number> {
+    try {
+      const applied = new Map<string, number>();
+      for (const kv of await this.client.range(`${this.root}applied/`, prefixEnd(`${this.root}applied/`)))
+        applied.set(kv.key.slice(`${this.root}applied/`.length), Number(kv.value));
+      const nodes = [...this.opts.genesis.nodeKeys.keys()];
+      const lowest = Math.min(...nodes.map((n) => applied.get(n) ?? 0));
+      this.lowestApplied = lowest;
+      const below = lowest - (this.opts.keepBatches ?? 10_000);
+      if (below < 1) return 0;
+      const pad = (h: number) => String(h).padStart(DIGITS, '0');
+      const batches = await this.client.deleteRange(
+        `${this.root}batch/${pad(1)}`,
+        `${this.root}batch/${pad(below)}`,
+      );
+      await this.client.deleteRange(`${this.prefix}${pad(1)}`, `${this.prefix}${pad(below)}`);
+      if (batches > 0) this.log('ordering.compacted', { below, batches, lowestApplied: lowest });
+      return batches;
+    } catch (e) {
+      this.log('ordering.compaction.failed', { error: (e as Error).message });
+      return 0;
+    }
+  }
+
   get state(): AttestationStatus {
     return { ...this.status };
   }
@@ -186,6 +236,8 @@ export class AttestationService {
   close(): void {
     this.unsubscribe();
     if (this.timer) clearInterval(this.timer);
+    if (this.compactTimer) clearInterval(this.compactTimer);
     this.timer = null;
+    this.compactTimer = null;
   }
 }

@@ -30,6 +30,9 @@ export interface NodeConfig {
   verificationPort?: number;
   /** etcd client URLs: order through the etcd cluster instead of the embedded orderer. */
   etcdEndpoints?: string[];
+  /** etcd log compaction: how often (ms), and how many batches to keep below the lowest applied height. */
+  compactEveryMs?: number;
+  keepBatches?: number;
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */

@@ -13,7 +13,8 @@ import { LedgerNode } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
 import { EtcdOrderer } from './ordering/etcd.js';
 import { AttestationService } from './attestations.js';
-import { genesisHash } from '../protocol/genesis.js';
+import { genesisHash, validateGenesis } from '../protocol/genesis.js';
+import { needsSnapshot, syncSnapshot } from './snapshot.js';
 import { systemClock, type Clock, type Orderer } from './ordering/orderer.js';
 import { LedgerStore } from './store/ledger-store.js';
 import { WorkerBlockWriter, type BlockWriter } from './store/block-writer.js';
@@ -28,6 +29,9 @@ export interface EmbeddedNodeOptions {
   orderer?: Orderer;
   /** Order through an etcd cluster at these client URLs instead of the embedded orderer. */
   etcdEndpoints?: readonly string[];
+  /** etcd log compaction (see {@link AttestationService}). */
+  compactEveryMs?: number;
+  keepBatches?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -44,6 +48,20 @@ export interface RunningNode {
 export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<RunningNode> {
   mkdirSync(dirname(opts.storePath), { recursive: true });
   const clock = opts.clock ?? systemClock;
+  if (opts.etcdEndpoints && opts.etcdEndpoints.length > 0 && !opts.orderer) {
+    // Behind the compacted log (new node, lost store): copy a quorum-attested snapshot first.
+    const validated = validateGenesis(opts.genesis);
+    if ((await needsSnapshot(opts.storePath, validated, opts.etcdEndpoints)) !== null)
+      await syncSnapshot({
+        storePath: opts.storePath,
+        genesis: validated,
+        ownOrg: validated.nodeKeys.get(opts.nodeId)?.orgId ?? '',
+        nodeId: opts.nodeId,
+        sign: nativeSigner(opts.nodeKey),
+        endpoints: opts.etcdEndpoints,
+        ...(opts.log ? { log: opts.log } : {}),
+      });
+  }
   const store = LedgerStore.open(opts.storePath);
   const verifier = await VerifyPool.create(
     opts.verifyThreads !== undefined ? { threads: opts.verifyThreads } : {},
@@ -102,6 +120,8 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
           nodeId: opts.nodeId,
           sign: nativeSigner(opts.nodeKey),
           node,
+          compactEveryMs: opts.compactEveryMs ?? 30_000,
+          ...(opts.keepBatches !== undefined ? { keepBatches: opts.keepBatches } : {}),
           ...(opts.log ? { log: opts.log } : {}),
         })
       : null;

@@ -110,7 +110,7 @@ export const ApiErrorCodes = {
   NODE_AUTH_FAILED: {
     status: 401,
     message:
-      "A node-to-node request or answer is not signed by a genesis node of another organization (or is outside the time window).",
+      'A node-to-node request or answer is not signed by a genesis node of another organization (or is outside the time window).',
   },
   ORDERING_UNAVAILABLE: {
     status: 503,

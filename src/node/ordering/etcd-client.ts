@@ -95,6 +95,20 @@ export class EtcdClient {
     return r.succeeded === true;
   }
 
+  /** Writes `key` (overwriting). */
+  async put(key: string, value: string): Promise<void> {
+    await this.call('/v3/kv/put', { key: b64(key), value: b64(value) });
+  }
+
+  /** Deletes the keys in [key, rangeEnd); returns how many. */
+  async deleteRange(key: string, rangeEnd: string): Promise<number> {
+    const r = await this.call<{ deleted?: string }>('/v3/kv/deleterange', {
+      key: Buffer.from(key, 'latin1').toString('base64'),
+      range_end: Buffer.from(rangeEnd, 'latin1').toString('base64'),
+    });
+    return Number(r.deleted ?? 0);
+  }
+
   /**
    * Calls `onChange` whenever something under `prefix` changes, until the signal aborts. A wake-up
    * only: callers re-read by key and check continuity, so a missed or duplicated event is harmless.

@@ -198,7 +198,7 @@ export class EtcdOrderer implements Orderer {
         batches = kvs.map((kv) => ({ text: kv.value, batch: JSON.parse(kv.value) as StoredBatch }));
         if (kvs.length > 0 && kvs[0]!.key !== this.key(this.nextSeq))
           return this.fail(
-            `gap: expected batch ${this.nextSeq}, found ${kvs[0]!.key.slice(this.prefix.length)}`,
+            `batch ${this.nextSeq} is not in etcd (the log continues at ${Number(kvs[0]!.key.slice(this.prefix.length))}): a gap, or compacted past this node — restart it to sync a snapshot`,
           );
       } catch (e) {
         if (e instanceof SyntaxError) return this.fail(`batch ${this.nextSeq} is not valid JSON`);

@@ -23,7 +23,8 @@ export const NODE_RESPONSE_HEADER = 'x-healthledger-node-response';
 /** The peer route a custodian serves to other organizations' nodes. */
 export const PEER_RELEASE_PATH = '/v1/peer/records/release';
 
-const bodyHash = (body: string): string => toHex(sha256(utf8(body)));
+const bodyHash = (body: string | Uint8Array): string =>
+  toHex(sha256(typeof body === 'string' ? utf8(body) : body));
 const requestBytes = (r: { nodeId: string; ts: number; method: string; path: string; body: string }) =>
   domainSeparated(
     Domain.peer,
@@ -36,7 +37,12 @@ const requestBytes = (r: { nodeId: string; ts: number; method: string; path: str
       body: bodyHash(r.body),
     }),
   );
-const responseBytes = (r: { nodeId: string; status: number; body: string; requestSig: string }) =>
+const responseBytes = (r: {
+  nodeId: string;
+  status: number;
+  body: string | Uint8Array;
+  requestSig: string;
+}) =>
   domainSeparated(
     Domain.peer,
     canonicalBytes({
@@ -99,7 +105,7 @@ export function signPeerResponse(
   nodeId: string,
   sign: (m: Uint8Array) => Uint8Array,
   status: number,
-  body: string,
+  body: string | Uint8Array,
   requestSig: string,
 ): string {
   return `${nodeId};${toBase64Url(sign(responseBytes({ nodeId, status, body, requestSig })))}`;
@@ -167,4 +173,23 @@ export async function releaseFromPeers(opts: {
     }),
   );
   return out;
+}
+
+/** Checks a peer's signed answer: signed by a genesis node of `org` over this status, body and request. */
+export function verifyPeerResponse(
+  header: string | null,
+  genesis: ValidatedGenesis,
+  org: string,
+  status: number,
+  body: string | Uint8Array,
+  requestAuth: string,
+): boolean {
+  const m = /^([A-Za-z0-9._-]{1,128});([A-Za-z0-9_-]{86})$/.exec(header ?? '');
+  const key = m ? genesis.nodeKeys.get(m[1]!) : undefined;
+  if (!m || key === undefined || key.orgId !== org) return false;
+  return verify(
+    fromBase64Url(m[2]!),
+    responseBytes({ nodeId: m[1]!, status, body, requestSig: requestAuth.split(';')[2]! }),
+    key.publicKey,
+  );
 }

@@ -1,0 +1,147 @@
+/**
+ * Snapshot sync: a node that is new, lost its store, or is behind the compacted etcd log copies the
+ * ledger from another organization's node and trusts it only if a quorum of organizations attested
+ * the snapshot's head (same log root and state root at that height). The copy is a consistent SQLite
+ * backup (blocks, transactions, Merkle nodes, state); the node then replays the rest from etcd.
+ * @module
+ */
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { HealthLedgerError } from '../protocol/errors.js';
+import type { ValidatedGenesis } from '../protocol/genesis.js';
+import { genesisHash } from '../protocol/genesis.js';
+import { attestationOrg, type Attestation } from './attestations.js';
+import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
+import {
+  signPeerRequest,
+  verifyPeerResponse,
+  NODE_AUTH_HEADER,
+  NODE_RESPONSE_HEADER,
+} from './records/peers.js';
+import { LedgerStore } from './store/ledger-store.js';
+
+/** The peer route serving a snapshot to other organizations' nodes. */
+export const PEER_SNAPSHOT_PATH = '/v1/peer/snapshot';
+
+/** A consistent copy of `store` (SQLite online backup) as bytes. */
+export async function createSnapshot(store: LedgerStore, tmpPath: string): Promise<Uint8Array> {
+  rmSync(tmpPath, { force: true });
+  await store.db.backup(tmpPath);
+  try {
+    return new Uint8Array(await (await import('node:fs/promises')).readFile(tmpPath));
+  } finally {
+    rmSync(tmpPath, { force: true });
+  }
+}
+
+/** True if this store must sync a snapshot: etcd no longer holds the batch after its height. */
+export async function needsSnapshot(
+  storePath: string,
+  genesis: ValidatedGenesis,
+  endpoints: readonly string[],
+): Promise<number | null> {
+  let height = 0;
+  if (existsSync(storePath)) {
+    const s = LedgerStore.open(storePath, { readonly: true });
+    try {
+      height = s.lastBlock()?.height ?? 0;
+    } finally {
+      s.close();
+    }
+  }
+  const prefix = `/healthledger/${genesis.genesis.chainId}/${genesis.hash.slice(0, 16)}/batch/`;
+  const [first] = await new EtcdClient(endpoints).range(prefix, prefixEnd(prefix), { limit: 1 });
+  if (first === undefined) return null;
+  const firstSeq = Number(first.key.slice(prefix.length));
+  return firstSeq > height + 1 ? firstSeq : null;
+}
+
+/**
+ * Fetches a snapshot from another organization's node, checks it against a quorum of attestations
+ * and installs it at `storePath`. Returns the snapshot's height.
+ */
+export async function syncSnapshot(opts: {
+  storePath: string;
+  genesis: ValidatedGenesis;
+  ownOrg: string;
+  nodeId: string;
+  sign: (m: Uint8Array) => Uint8Array;
+  endpoints: readonly string[];
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}): Promise<number> {
+  const log = opts.log ?? (() => {});
+  const etcd = new EtcdClient(opts.endpoints);
+  const attestPrefix = `/healthledger/${opts.genesis.genesis.chainId}/${opts.genesis.hash.slice(0, 16)}/attest/`;
+  const orgsWithNodes = new Set([...opts.genesis.nodeKeys.values()].map((n) => n.orgId)).size;
+  const quorum = Math.floor(orgsWithNodes / 2) + 1;
+  const peers = opts.genesis.genesis.orgs
+    .filter((o) => o.id !== opts.ownOrg)
+    .flatMap((o) => o.nodes.filter((n) => n.endpoint).map((n) => ({ org: o.id, endpoint: n.endpoint! })));
+  const reasons: string[] = [];
+  for (const peer of peers) {
+    const tmp = `${opts.storePath}.snapshot`;
+    try {
+      const auth = signPeerRequest(opts.nodeId, opts.sign, 'GET', PEER_SNAPSHOT_PATH, '', Date.now());
+      const res = await fetch(new URL(PEER_SNAPSHOT_PATH, peer.endpoint), {
+        headers: { [NODE_AUTH_HEADER]: auth },
+        signal: AbortSignal.timeout(120_000),
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (
+        !verifyPeerResponse(
+          res.headers.get(NODE_RESPONSE_HEADER),
+          opts.genesis,
+          peer.org,
+          res.status,
+          bytes,
+          auth,
+        )
+      )
+        throw new Error('the snapshot is not signed by that organization’s node');
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      writeFileSync(tmp, bytes);
+      const s = LedgerStore.open(tmp, { readonly: true });
+      let head: { height: number; logRoot: string; stateRoot: string };
+      try {
+        const g = s.genesis();
+        if (g === undefined || genesisHash(g) !== opts.genesis.hash)
+          throw new Error('the snapshot is of another chain');
+        const b = s.lastBlock();
+        if (b === undefined) throw new Error('the snapshot is empty');
+        head = { height: b.height, logRoot: b.header.logRoot, stateRoot: b.header.stateRoot };
+      } finally {
+        s.close();
+      }
+      // Trust it only if a quorum of organizations attested these roots at that height.
+      let agreeing = 0;
+      for (let attempt = 0; attempt < 50 && agreeing < quorum; attempt++) {
+        const from = `${attestPrefix}${String(head.height).padStart(16, '0')}/`;
+        const orgs = new Set<string>();
+        for (const kv of await etcd.range(from, prefixEnd(from))) {
+          const a = JSON.parse(kv.value) as Attestation;
+          const org = attestationOrg(a, opts.genesis);
+          if (
+            org !== null &&
+            a.height === head.height &&
+            a.logRoot === head.logRoot &&
+            a.stateRoot === head.stateRoot
+          )
+            orgs.add(org);
+        }
+        agreeing = orgs.size;
+        if (agreeing < quorum) await new Promise((r) => setTimeout(r, 200));
+      }
+      if (agreeing < quorum)
+        throw new Error(
+          `only ${agreeing} organizations attested the snapshot's head ${head.height} (quorum ${quorum})`,
+        );
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${opts.storePath}${suffix}`, { force: true });
+      renameSync(tmp, opts.storePath);
+      log('snapshot.installed', { from: peer.org, height: head.height, attestedBy: agreeing });
+      return head.height;
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      reasons.push(`${peer.org}: ${(e as Error).message}`);
+    }
+  }
+  throw new HealthLedgerError('ORDERING_UNAVAILABLE', `no usable snapshot: ${reasons.join('; ')}`);
+}
