@@ -109,6 +109,8 @@ export class AttestationService {
   private readonly root: string;
   /** The lowest height every organization's node has applied, as last seen (for compaction). */
   lowestApplied = 0;
+  private appliedHeight = 0;
+  private reporting = false;
 
   constructor(private readonly opts: AttestationServiceOptions) {
     this.client = new EtcdClient(opts.endpoints);
@@ -132,8 +134,18 @@ export class AttestationService {
     const a = attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign);
     try {
       await this.client.createIfAbsent(this.key(a.height, a.nodeId), JSON.stringify(a));
-      // Durably applied up to here (the block was committed before onBlock fired).
-      await this.client.put(`${this.root}applied/${this.opts.nodeId}`, String(a.height));
+      // Durably applied up to here (the block was committed before onBlock fired); reported at
+      // most twice a second — compaction only needs a lower bound.
+      this.appliedHeight = Math.max(this.appliedHeight, a.height);
+      if (!this.reporting) {
+        this.reporting = true;
+        setTimeout(() => {
+          this.reporting = false;
+          void this.client
+            .put(`${this.root}applied/${this.opts.nodeId}`, String(this.appliedHeight))
+            .catch((e: unknown) => this.log('attestation.applied.failed', { error: (e as Error).message }));
+        }, 500);
+      }
     } catch (e) {
       this.log('attestation.publish.failed', { height: a.height, error: (e as Error).message });
     }
