@@ -154,6 +154,13 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       30_000,
       'three attestations and a confirmed head',
     );
+    // The SDK checks each attestation's signature against the genesis node keys.
+    const head2 = (await clients[1]!.health()).head.height;
+    await until(
+      async () => (await clients[1]!.attestations(head2)).attestations.length === 3,
+      10_000,
+      'SDK attestations',
+    );
   });
 
   test('cross-organization data plane: a practitioner’s own node fetches the custodian’s records under a committed grant', async () => {

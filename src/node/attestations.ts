@@ -8,60 +8,12 @@
  * altered computes different roots from then on, and is caught the same way.
  * @module
  */
-import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import type { Block } from '../protocol/block.js';
-import { verify } from '../protocol/ed25519.js';
-import { Domain, domainSeparated } from '../protocol/hash.js';
-import { canonicalBytes } from '../protocol/jcs.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
+import { attest, attestationOrg, type Attestation } from '../protocol/attestation.js';
+
+export { attest, attestationOrg, type Attestation };
 import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
-
-/** One node's signed statement about one block. */
-export interface Attestation {
-  v: 1;
-  chainId: string;
-  nodeId: string;
-  height: number;
-  blockHash: string;
-  logRoot: string;
-  stateRoot: string;
-  /** Ed25519 over the domain-separated JCS of the other fields (base64url). */
-  sig: string;
-}
-
-type Unsigned = Omit<Attestation, 'sig'>;
-const signingBytes = (a: Unsigned): Uint8Array => domainSeparated(Domain.attestation, canonicalBytes(a));
-
-/** Signs an attestation for `block`. */
-export function attest(
-  block: Block,
-  chainId: string,
-  nodeId: string,
-  sign: (m: Uint8Array) => Uint8Array,
-): Attestation {
-  const a: Unsigned = {
-    v: 1,
-    chainId,
-    nodeId,
-    height: block.header.height,
-    blockHash: block.hash,
-    logRoot: block.header.logRoot,
-    stateRoot: block.header.stateRoot,
-  };
-  return { ...a, sig: toBase64Url(sign(signingBytes(a))) };
-}
-
-/** The organization of a genuine attestation's node, or null (unknown node, bad signature, wrong chain). */
-export function attestationOrg(a: Attestation, genesis: ValidatedGenesis): string | null {
-  const node = genesis.nodeKeys.get(a.nodeId);
-  if (node === undefined || a.chainId !== genesis.genesis.chainId || a.v !== 1) return null;
-  const { sig, ...rest } = a;
-  try {
-    return verify(fromBase64Url(sig), signingBytes(rest), node.publicKey) ? node.orgId : null;
-  } catch {
-    return null;
-  }
-}
 
 /** What the node's attestation check has established. */
 export interface AttestationStatus {

@@ -6,6 +6,7 @@
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Block, BlockHeader, SignedCheckpoint } from '../protocol/block.js';
+import type { AttestationsWire } from '../sdk/client.js';
 import { errorText, explain, fmtTime, orgName, useSession } from './session.js';
 
 export function ExplorerView() {
@@ -15,6 +16,7 @@ export function ExplorerView() {
   const [blocks, setBlocks] = useState<{ header: BlockHeader; hash: string }[]>([]);
   const [block, setBlock] = useState<Block | null>(null);
   const [consistency, setConsistency] = useState<string | null>(null);
+  const [attestations, setAttestations] = useState<AttestationsWire | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -26,6 +28,7 @@ export function ExplorerView() {
         const height = h.head.height;
         const list = await s.client.blocks(Math.max(1, height - 19), 20);
         setBlocks(list.blocks.reverse());
+        if (height > 0) setAttestations(await s.client.attestations(height));
       } catch (e) {
         setError(errorText(e));
       }
@@ -170,6 +173,45 @@ export function ExplorerView() {
           </p>
         )}
       </form>
+
+      <article className="card" aria-labelledby="attest-title">
+        <h2 id="attest-title">Attestations of block {attestations?.height ?? '…'}</h2>
+        {attestations && attestations.attestations.length === 0 ? (
+          <p className="muted">
+            This node orders alone (one organization): attestations appear when several organizations run
+            nodes.
+          </p>
+        ) : (
+          <ul className="list" aria-label="Attestations">
+            {attestations?.attestations.map((a) => {
+              const agrees =
+                blocks[0] !== undefined &&
+                a.stateRoot === blocks[0].header.stateRoot &&
+                a.logRoot === blocks[0].header.logRoot;
+              return (
+                <li key={a.nodeId}>
+                  <div>
+                    <strong>{a.nodeId}</strong>{' '}
+                    <span className="muted mono">
+                      state {a.stateRoot.slice(0, 12)}… · log {a.logRoot.slice(0, 12)}…
+                    </span>
+                  </div>
+                  <span className={`badge ${agrees ? 'verified' : 'failed'}`}>
+                    {agrees ? '✓ Signed, agrees' : '✗ Differs'}
+                  </span>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {attestations?.status && (
+          <p className={attestations.status.divergedAt === null ? 'muted' : 'error'}>
+            {attestations.status.divergedAt === null
+              ? `Confirmed by a quorum of organizations up to block ${attestations.status.confirmedHeight}.`
+              : attestations.status.reason}
+          </p>
+        )}
+      </article>
 
       <article className="card" aria-labelledby="orgs-title">
         <h2 id="orgs-title">Organizations and their nodes</h2>

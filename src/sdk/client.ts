@@ -20,7 +20,8 @@ import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import type { Block, BlockHeader, SignedCheckpoint } from '../protocol/block.js';
 import { fromBase64Url } from '../protocol/bytes.js';
 import { HealthLedgerError, type ApiErrorBody, type ApiErrorCode } from '../protocol/errors.js';
-import { genesisHash, type Genesis } from '../protocol/genesis.js';
+import { genesisHash, validateGenesis, type Genesis, type ValidatedGenesis } from '../protocol/genesis.js';
+import { attestationOrg, type Attestation } from '../protocol/attestation.js';
 import {
   trustedKeysFromGenesis,
   verifyCheckpoint,
@@ -87,6 +88,7 @@ export class HealthLedgerClient {
   readonly trusted: TrustedNodeKeys;
   private readonly fetchFn: typeof fetch;
   private readonly now: () => number;
+  private validatedGenesis: ValidatedGenesis | undefined;
 
   constructor(private readonly opts: ClientOptions) {
     this.chainId = opts.genesis.chainId;
@@ -601,6 +603,18 @@ export class HealthLedgerClient {
     return this.bearerGet<EventsPageWire>(Routes.supplyAlerts, token, {}, { after, limit });
   }
 
+  /**
+   * The nodes' signed attestations for `height` and this node's cross-organization check. Each
+   * attestation's signature is verified here against the genesis node keys; unsigned or forged ones
+   * are dropped.
+   */
+  async attestations(height: number): Promise<AttestationsWire> {
+    const r = (await this.call<AttestationsWire>(Routes.attestations, { query: { height } })).body;
+    this.validatedGenesis ??= validateGenesis(this.opts.genesis);
+    const g = this.validatedGenesis;
+    return { ...r, attestations: r.attestations.filter((a) => attestationOrg(a, g) !== null) };
+  }
+
   async health(): Promise<{ status: string; head: ChainHeadWire } & Record<string, unknown>> {
     return (await this.call<{ status: string; head: ChainHeadWire }>(Routes.health)).body;
   }
@@ -685,4 +699,14 @@ export interface ReleaseResponseWire {
   others?: { org: string; release: ReleaseBundle }[];
   /** Organizations whose nodes did not answer (with the reason). */
   unavailable?: { org: string; reason: string }[];
+}
+
+/** A node's signed statement about one block (see `protocol/attestation.ts`). */
+export type AttestationWire = Attestation & { org?: string };
+
+/** `GET /v1/attestations`: every node's attestation of a height, and this node's check. */
+export interface AttestationsWire {
+  height: number;
+  attestations: AttestationWire[];
+  status: { confirmedHeight: number; divergedAt: number | null; reason: string | null } | null;
 }
