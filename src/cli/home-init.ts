@@ -15,7 +15,14 @@ import {
   type GenesisPolicies,
 } from '../protocol/genesis.js';
 import { createCaCertificate, toPem } from '../protocol/x509.js';
-import { homePaths, writeJson, writeKey, writeSecret, type NodeConfig } from '../node/home.js';
+import {
+  homePaths,
+  writeJson,
+  writeKey,
+  writeSecret,
+  type IdentityFile,
+  type NodeConfig,
+} from '../node/home.js';
 import { createIdentity } from '../node/identities.js';
 
 export { createIdentity };
@@ -40,6 +47,36 @@ export interface InitResult {
   admins: string[];
 }
 
+/** Creates an organization's CA (key and self-signed certificate) and first org-admin in `dir`. */
+function createOrganization(
+  dir: string,
+  orgId: string,
+  nowMs: number,
+): { caPem: string; admin: IdentityFile } {
+  const p = homePaths(dir);
+  // X.509 times have one-second precision.
+  const nowS = Math.floor(nowMs / 1000) * 1000;
+  const ca = generateKeyPair();
+  const caDer = createCaCertificate({
+    orgId,
+    privateKey: ca.privateKey,
+    serial: randomBytes(16),
+    notBeforeMs: nowS - 3600_000,
+    notAfterMs: nowS + 10 * YEAR_MS,
+  });
+  writeKey(p.caKey(orgId), ca.privateKey);
+  writeSecret(p.caCert(orgId), toPem(caDer));
+  const admin = createIdentity(dir, {
+    orgId,
+    memberId: 'admin',
+    role: 'org-admin',
+    attributes: {},
+    nowMs,
+    validityMs: 2 * YEAR_MS,
+  });
+  return { caPem: toPem(caDer), admin };
+}
+
 /** Creates `dir` as a node home. Refuses to overwrite an existing one. */
 export function initHome(dir: string, opts: InitOptions): InitResult {
   const p = homePaths(dir);
@@ -49,37 +86,17 @@ export function initHome(dir: string, opts: InitOptions): InitResult {
     return { id: id!, name: name.join(':') || id! };
   });
   if (orgs.length === 0) throw new Error('at least one --org');
-  // X.509 times have one-second precision.
-  const nowS = Math.floor(opts.nowMs / 1000) * 1000;
-  const notBeforeMs = nowS - 3600_000;
   const nodeId = `${orgs[0]!.id}-node1`;
   const nodeKey = generateKeyPair();
   const genesisOrgs: Genesis['orgs'] = [];
   const admins: string[] = [];
   for (const [i, org] of orgs.entries()) {
-    const ca = generateKeyPair();
-    const caDer = createCaCertificate({
-      orgId: org.id,
-      privateKey: ca.privateKey,
-      serial: randomBytes(16),
-      notBeforeMs,
-      notAfterMs: nowS + 10 * YEAR_MS,
-    });
-    writeKey(p.caKey(org.id), ca.privateKey);
-    writeSecret(p.caCert(org.id), toPem(caDer));
-    const admin = createIdentity(dir, {
-      orgId: org.id,
-      memberId: 'admin',
-      role: 'org-admin',
-      attributes: {},
-      nowMs: opts.nowMs,
-      validityMs: 2 * YEAR_MS,
-    });
+    const { caPem, admin } = createOrganization(dir, org.id, opts.nowMs);
     admins.push(admin.memberId);
     genesisOrgs.push({
       id: org.id,
       name: org.name,
-      caCertificate: toPem(caDer),
+      caCertificate: caPem,
       admins: [admin.certificate],
       nodes:
         i === 0
@@ -137,31 +154,13 @@ export function initNetwork(
     return { id: id!, name: name.join(':') || id! };
   });
   if (orgs.length === 0) throw new Error('at least one organization');
-  const nowS = Math.floor(opts.nowMs / 1000) * 1000;
   const genesisOrgs: Genesis['orgs'] = [];
   const homes = orgs.map((o) => join(root, o.id));
   for (const [i, org] of orgs.entries()) {
     const dir = homes[i]!;
     const p = homePaths(dir);
     if (existsSync(p.genesis)) throw new Error(`${dir} already holds a genesis.json; refusing to overwrite`);
-    const ca = generateKeyPair();
-    const caDer = createCaCertificate({
-      orgId: org.id,
-      privateKey: ca.privateKey,
-      serial: randomBytes(16),
-      notBeforeMs: nowS - 3600_000,
-      notAfterMs: nowS + 10 * YEAR_MS,
-    });
-    writeKey(p.caKey(org.id), ca.privateKey);
-    writeSecret(p.caCert(org.id), toPem(caDer));
-    const admin = createIdentity(dir, {
-      orgId: org.id,
-      memberId: 'admin',
-      role: 'org-admin',
-      attributes: {},
-      nowMs: opts.nowMs,
-      validityMs: 2 * YEAR_MS,
-    });
+    const { caPem, admin } = createOrganization(dir, org.id, opts.nowMs);
     const nodeKey = generateKeyPair();
     writeKey(p.nodeKey, nodeKey.privateKey);
     const port = opts.basePort + i;
@@ -169,7 +168,7 @@ export function initNetwork(
     genesisOrgs.push({
       id: org.id,
       name: org.name,
-      caCertificate: toPem(caDer),
+      caCertificate: caPem,
       admins: [admin.certificate],
       nodes: [
         { id: nodeId, publicKey: toBase64Url(nodeKey.publicKey), endpoint: `http://${opts.host}:${port}` },

@@ -56,6 +56,19 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
+  /** Resolves once every node is at the same height and state root. */
+  const allAgree = (what: string) =>
+    until(
+      async () => {
+        const heads = await Promise.all(clients.map((c) => c.health()));
+        return heads.every(
+          (h) => h.head.height === heads[0]!.head.height && h.head.stateRoot === heads[0]!.head.stateRoot,
+        );
+      },
+      30_000,
+      what,
+    );
+
   let counter = 0;
   /** Submits one anchor through node `i` and waits; records it if acknowledged as committed. */
   async function write(i: number, timeoutMs = 10_000): Promise<SubmitResultWire | null> {
@@ -112,16 +125,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     load = false;
     await Promise.all(loaders);
     // Everyone reaches the same head.
-    await until(
-      async () => {
-        const heads = await Promise.all(clients.map((c) => c.health()));
-        return heads.every(
-          (h) => h.head.height === heads[0]!.head.height && h.head.stateRoot === heads[0]!.head.stateRoot,
-        );
-      },
-      30_000,
-      'all nodes at the same head',
-    );
+    await allAgree('all nodes at the same head');
     const { txIds, roots } = await histories();
     for (let n = 1; n < 3; n++)
       assert.deepEqual(roots[n], roots[0], `node ${n}: same state root at every height`);
@@ -258,16 +262,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       rmSync(join(net.layout.nodes[2]!.home, 'data', `ledger.sqlite${suffix}`), { force: true });
     for (let i = 0; i < 6; i++) await write(i % 2);
     await net.startNode(2);
-    await until(
-      async () => {
-        const heads = await Promise.all(clients.map((c) => c.health()));
-        return heads.every(
-          (h) => h.head.height === heads[0]!.head.height && h.head.stateRoot === heads[0]!.head.stateRoot,
-        );
-      },
-      30_000,
-      'the restored node catches up',
-    );
+    await allAgree('the restored node catches up');
     assert.equal((await write(2))?.status, 'committed', 'and takes writes again');
     // Compaction never passes what a node still needs: the first batch kept is at most the lowest head.
     const heads = await Promise.all(clients.map((c) => c.health()));
@@ -288,16 +283,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     await net.startEtcd(0);
     await net.startEtcd(1);
     await until(async () => (await write(1, 5000))?.status === 'committed', 60_000, 'writes resume');
-    await until(
-      async () => {
-        const heads = await Promise.all(clients.map((c) => c.health()));
-        return heads.every(
-          (h) => h.head.stateRoot === heads[0]!.head.stateRoot && h.head.height === heads[0]!.head.height,
-        );
-      },
-      30_000,
-      'nodes agree again',
-    );
+    await allAgree('nodes agree again');
   });
   test('a node whose store was altered is caught by the attestations, and verify --compare names the block', async () => {
     // Alter node 3's store while it is down: st-mary's admin gets another public key there.
