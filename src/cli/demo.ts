@@ -19,6 +19,7 @@ import {
   aggregationEvent,
   commissioningEvent,
   dispensingEvent,
+  EPCIS_CONTEXT,
   epcisDocument,
   inspectingEvent,
   receivingEvent,
@@ -410,7 +411,7 @@ async function seedSupply(dir: string, client: HealthLedgerClient): Promise<void
   ];
   for (const [member, event] of steps) {
     const [r] = await client.captureEpcis(id(member), epcisDocument([event]), {
-      facts: [supplyFactsOf(event as unknown as EpcisEvent)],
+      facts: [supplyFactsOf(event as unknown as EpcisEvent, EPCIS_CONTEXT)],
     });
     if (r?.code !== 'VALID') throw new Error(`demo: ${member} ${String(event['bizStep'])} gave ${r?.code}`);
   }

@@ -123,18 +123,20 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
  * the event cannot be recorded (no location, no party for a shipment, no lot for commissioning…).
  * Events that change no custody (other business steps, other event types) are recorded as
  * `observe`: their serialized identifiers are checked against custody, the hash anchors the rest.
+ * Pass the enclosing document's `@context` so extension fields hash as the standard says.
  *
  * @example
  * const facts = supplyFactsOf(event);
  * // { eventHash: 'ni:///sha-256;…?ver=CBV2.0', step: 'ship', location: '0614141000012',
  * //   epcs: ['sscc:106141412345678908'], party: '0765432000019', parent: null, lot: null, … }
  */
-export function supplyFactsOf(event: EpcisEvent): SupplyFacts {
+export function supplyFactsOf(event: EpcisEvent, context?: unknown): SupplyFacts {
   const eventTimeMs = Date.parse(event.eventTime);
   if (!Number.isSafeInteger(eventTimeMs) || eventTimeMs < 0)
     throw new SupplyFactError('BAD_EVENT_TIME', `eventTime ${event.eventTime} is not a date-time`);
   const base = {
-    eventHash: epcisEventHash(event),
+    // The document's @context defines the prefixes of any extension fields the hash includes.
+    eventHash: epcisEventHash(event, context),
     eventTimeMs,
     location: locationOf(event),
     parent: null,

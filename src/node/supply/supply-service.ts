@@ -202,13 +202,15 @@ export class SupplyService {
       throw new HealthLedgerError('INVALID_EPCIS', `${v.errors.length} schema error(s)`, {
         errors: v.errors.slice(0, 50),
       });
-    return { results: v.events.map((e, index) => factsResult(e, index)) };
+    const context =
+      typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)['@context'] : undefined;
+    return { results: v.events.map((e, index) => factsResult(e, index, context)) };
   }
 }
 
-function factsResult(event: EpcisEvent, index: number): FactsResult {
+function factsResult(event: EpcisEvent, index: number, context: unknown): FactsResult {
   try {
-    return { index, ok: true, facts: supplyFactsOf(event) };
+    return { index, ok: true, facts: supplyFactsOf(event, context) };
   } catch (e) {
     if (e instanceof SupplyFactError) return { index, ok: false, code: e.code, message: e.message };
     throw e;

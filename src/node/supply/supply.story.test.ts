@@ -352,7 +352,7 @@ describe('supply chain over HTTP', () => {
 
   test('facts derived locally equal the node’s intake (the signer signs what it saw)', async () => {
     const d = shipping(CP.dist, [sscc('2')], CP.pharm);
-    const local = supplyFactsOf((d['epcisBody'] as { eventList: never[] }).eventList[0]!);
+    const local = supplyFactsOf((d['epcisBody'] as { eventList: never[] }).eventList[0]!, d['@context']);
     const remote = await net.client.supplyFacts(d);
     assert.deepEqual(remote.results, [{ index: 0, ok: true, facts: local }]);
   });
