@@ -14,6 +14,7 @@ import { attest, attestationOrg, type Attestation } from '../protocol/attestatio
 
 export { attest, attestationOrg, type Attestation };
 import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
+import { layoutOf, organizationQuorum, type EtcdLayout } from './ordering/etcd-keys.js';
 
 /** What the node's attestation check has established. */
 export interface AttestationStatus {
@@ -45,11 +46,8 @@ export interface AttestationServiceOptions {
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
-const DIGITS = 16;
-
 export class AttestationService {
   private readonly client: EtcdClient;
-  private readonly prefix: string;
   private readonly quorum: number;
   private readonly status: AttestationStatus = { confirmedHeight: 0, divergedAt: null, reason: null };
   private readonly unsubscribe: () => void;
@@ -58,7 +56,7 @@ export class AttestationService {
   private readonly log: NonNullable<AttestationServiceOptions['log']>;
 
   private compactTimer: ReturnType<typeof setInterval> | null = null;
-  private readonly root: string;
+  private readonly keys: EtcdLayout;
   /** The lowest height every organization's node has applied, as last seen (for compaction). */
   lowestApplied = 0;
   private appliedHeight = 0;
@@ -66,26 +64,20 @@ export class AttestationService {
 
   constructor(private readonly opts: AttestationServiceOptions) {
     this.client = new EtcdClient(opts.endpoints);
-    this.root = `/healthledger/${opts.genesis.genesis.chainId}/${opts.genesis.hash.slice(0, 16)}/`;
-    this.prefix = `${this.root}attest/`;
+    this.keys = layoutOf(opts.genesis);
     if ((opts.compactEveryMs ?? 0) > 0)
       this.compactTimer = setInterval(() => void this.compact(), opts.compactEveryMs);
-    const orgsWithNodes = new Set([...opts.genesis.nodeKeys.values()].map((n) => n.orgId)).size;
-    this.quorum = Math.floor(orgsWithNodes / 2) + 1;
+    this.quorum = organizationQuorum(opts.genesis);
     this.log = opts.log ?? (() => {});
     this.unsubscribe = opts.node.onBlock((b) => void this.publish(b));
     this.timer = setInterval(() => void this.check(), opts.intervalMs ?? 250);
-  }
-
-  private key(height: number, nodeId: string): string {
-    return `${this.prefix}${String(height).padStart(DIGITS, '0')}/${nodeId}`;
   }
 
   /** Publishes this node's attestation of `block` (once; a retry finds it already there). */
   private async publish(block: Block): Promise<void> {
     const a = attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign);
     try {
-      await this.client.createIfAbsent(this.key(a.height, a.nodeId), JSON.stringify(a));
+      await this.client.createIfAbsent(this.keys.attestKey(a.height, a.nodeId), JSON.stringify(a));
       // Durably applied up to here (the block was committed before onBlock fired); reported at
       // most twice a second — compaction only needs a lower bound.
       this.appliedHeight = Math.max(this.appliedHeight, a.height);
@@ -94,7 +86,7 @@ export class AttestationService {
         setTimeout(() => {
           this.reporting = false;
           void this.client
-            .put(`${this.root}applied/${this.opts.nodeId}`, String(this.appliedHeight))
+            .put(this.keys.appliedKey(this.opts.nodeId), String(this.appliedHeight))
             .catch((e: unknown) => this.log('attestation.applied.failed', { error: (e as Error).message }));
         }, 500);
       }
@@ -104,18 +96,8 @@ export class AttestationService {
   }
 
   /** The attestations published for `height` (verified; forged ones are dropped). */
-  async forHeight(height: number): Promise<(Attestation & { org: string })[]> {
-    const from = `${this.prefix}${String(height).padStart(DIGITS, '0')}/`;
-    const kvs = await this.client.range(from, prefixEnd(from));
-    return kvs.flatMap((kv) => {
-      try {
-        const a = JSON.parse(kv.value) as Attestation;
-        const org = attestationOrg(a, this.opts.genesis);
-        return org !== null && a.height === height ? [{ ...a, org }] : [];
-      } catch {
-        return [];
-      }
-    });
+  forHeight(height: number): Promise<(Attestation & { org: string })[]> {
+    return attestationsAt(this.client, this.opts.genesis, height);
   }
 
   /** Compares this node's results with the other organizations' attestations, height by height. */
@@ -125,9 +107,9 @@ export class AttestationService {
     try {
       const head = this.opts.node.chainHead().height;
       // Heights below the compacted part of the log have no attestations left: start after them.
-      const [first] = await this.client.range(this.prefix, prefixEnd(this.prefix), { limit: 1 });
-      const firstAttested =
-        first === undefined ? 1 : Number(first.key.slice(this.prefix.length).split('/')[0]);
+      const { attestPrefix } = this.keys;
+      const [first] = await this.client.range(attestPrefix, prefixEnd(attestPrefix), { limit: 1 });
+      const firstAttested = first === undefined ? 1 : this.keys.heightOfAttestKey(first.key);
       if (this.status.confirmedHeight + 1 < firstAttested) this.status.confirmedHeight = firstAttested - 1;
       for (let h = this.status.confirmedHeight + 1; h <= head && h <= this.status.confirmedHeight + 64; h++) {
         const mine = this.opts.node.getBlock(h);
@@ -171,20 +153,17 @@ export class AttestationService {
    */
   async compact(): Promise<number> {
     try {
+      const { appliedPrefix } = this.keys;
       const applied = new Map<string, number>();
-      for (const kv of await this.client.range(`${this.root}applied/`, prefixEnd(`${this.root}applied/`)))
-        applied.set(kv.key.slice(`${this.root}applied/`.length), Number(kv.value));
+      for (const kv of await this.client.range(appliedPrefix, prefixEnd(appliedPrefix)))
+        applied.set(kv.key.slice(appliedPrefix.length), Number(kv.value));
       const nodes = [...this.opts.genesis.nodeKeys.keys()];
       const lowest = Math.min(...nodes.map((n) => applied.get(n) ?? 0));
       this.lowestApplied = lowest;
       const below = lowest - (this.opts.keepBatches ?? 10_000);
       if (below < 1) return 0;
-      const pad = (h: number) => String(h).padStart(DIGITS, '0');
-      const batches = await this.client.deleteRange(
-        `${this.root}batch/${pad(1)}`,
-        `${this.root}batch/${pad(below)}`,
-      );
-      await this.client.deleteRange(`${this.prefix}${pad(1)}`, `${this.prefix}${pad(below)}`);
+      const batches = await this.client.deleteRange(this.keys.batchKey(1), this.keys.batchKey(below));
+      await this.client.deleteRange(this.keys.attestHeightPrefix(1), this.keys.attestHeightPrefix(below));
       if (batches > 0) this.log('ordering.compacted', { below, batches, lowestApplied: lowest });
       return batches;
     } catch (e) {
@@ -204,4 +183,23 @@ export class AttestationService {
     this.timer = null;
     this.compactTimer = null;
   }
+}
+
+/** The genuine attestations published for `height` (signatures checked; forged ones dropped). */
+export async function attestationsAt(
+  client: EtcdClient,
+  genesis: ValidatedGenesis,
+  height: number,
+): Promise<(Attestation & { org: string })[]> {
+  const from = layoutOf(genesis).attestHeightPrefix(height);
+  const kvs = await client.range(from, prefixEnd(from));
+  return kvs.flatMap((kv) => {
+    try {
+      const a = JSON.parse(kv.value) as Attestation;
+      const org = attestationOrg(a, genesis);
+      return org !== null && a.height === height ? [{ ...a, org }] : [];
+    } catch {
+      return [];
+    }
+  });
 }

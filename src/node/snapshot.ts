@@ -9,7 +9,8 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { HealthLedgerError } from '../protocol/errors.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
 import { genesisHash } from '../protocol/genesis.js';
-import { attestationOrg, type Attestation } from './attestations.js';
+import { attestationsAt } from './attestations.js';
+import { layoutOf, organizationQuorum } from './ordering/etcd-keys.js';
 import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
 import {
   signPeerRequest,
@@ -48,10 +49,12 @@ export async function needsSnapshot(
       s.close();
     }
   }
-  const prefix = `/healthledger/${genesis.genesis.chainId}/${genesis.hash.slice(0, 16)}/batch/`;
-  const [first] = await new EtcdClient(endpoints).range(prefix, prefixEnd(prefix), { limit: 1 });
+  const keys = layoutOf(genesis);
+  const [first] = await new EtcdClient(endpoints).range(keys.batchPrefix, prefixEnd(keys.batchPrefix), {
+    limit: 1,
+  });
   if (first === undefined) return null;
-  const firstSeq = Number(first.key.slice(prefix.length));
+  const firstSeq = keys.seqOfBatchKey(first.key);
   return firstSeq > height + 1 ? firstSeq : null;
 }
 
@@ -70,9 +73,7 @@ export async function syncSnapshot(opts: {
 }): Promise<number> {
   const log = opts.log ?? (() => {});
   const etcd = new EtcdClient(opts.endpoints);
-  const attestPrefix = `/healthledger/${opts.genesis.genesis.chainId}/${opts.genesis.hash.slice(0, 16)}/attest/`;
-  const orgsWithNodes = new Set([...opts.genesis.nodeKeys.values()].map((n) => n.orgId)).size;
-  const quorum = Math.floor(orgsWithNodes / 2) + 1;
+  const quorum = organizationQuorum(opts.genesis);
   const peers = opts.genesis.genesis.orgs
     .filter((o) => o.id !== opts.ownOrg)
     .flatMap((o) => o.nodes.filter((n) => n.endpoint).map((n) => ({ org: o.id, endpoint: n.endpoint! })));
@@ -114,19 +115,11 @@ export async function syncSnapshot(opts: {
       // Trust it only if a quorum of organizations attested these roots at that height.
       let agreeing = 0;
       for (let attempt = 0; attempt < 50 && agreeing < quorum; attempt++) {
-        const from = `${attestPrefix}${String(head.height).padStart(16, '0')}/`;
-        const orgs = new Set<string>();
-        for (const kv of await etcd.range(from, prefixEnd(from))) {
-          const a = JSON.parse(kv.value) as Attestation;
-          const org = attestationOrg(a, opts.genesis);
-          if (
-            org !== null &&
-            a.height === head.height &&
-            a.logRoot === head.logRoot &&
-            a.stateRoot === head.stateRoot
-          )
-            orgs.add(org);
-        }
+        const orgs = new Set(
+          (await attestationsAt(etcd, opts.genesis, head.height))
+            .filter((a) => a.logRoot === head.logRoot && a.stateRoot === head.stateRoot)
+            .map((a) => a.org),
+        );
         agreeing = orgs.size;
         if (agreeing < quorum) await new Promise((r) => setTimeout(r, 200));
       }

@@ -20,6 +20,7 @@ import { sha256 } from '../../protocol/hash.js';
 import { toHex, utf8 } from '../../protocol/bytes.js';
 import type { BatchHandler, Clock, OrderedBatch, Orderer } from './orderer.js';
 import { EtcdClient, prefixEnd } from './etcd-client.js';
+import { etcdLayout, type EtcdLayout } from './etcd-keys.js';
 
 export interface EtcdOrdererOptions {
   endpoints: readonly string[];
@@ -52,13 +53,12 @@ export interface StoredBatch {
 /** Hash of a stored batch (hex SHA-256 of its exact stored text). */
 export const batchHash = (text: string): string => toHex(sha256(utf8(text)));
 
-const SEQ_DIGITS = 16;
-
 /** The node's ledger and the etcd log are not the same history. */
 class OrderingMismatch extends Error {}
 
 export class EtcdOrderer implements Orderer {
   private readonly client: EtcdClient;
+  private readonly keys: EtcdLayout;
   private readonly prefix: string;
   private queue: string[] = [];
   private cutTimer: ReturnType<typeof setTimeout> | null = null;
@@ -78,13 +78,13 @@ export class EtcdOrderer implements Orderer {
 
   constructor(private readonly opts: EtcdOrdererOptions) {
     this.client = new EtcdClient(opts.endpoints);
-    // The genesis hash in the prefix: two chains (even with one chain id) never share batches.
-    this.prefix = `/healthledger/${opts.chainId}/${opts.genesisHash.slice(0, 16)}/batch/`;
+    this.keys = etcdLayout(opts.chainId, opts.genesisHash);
+    this.prefix = this.keys.batchPrefix;
     this.log = opts.log ?? (() => {});
   }
 
   private key(seq: number): string {
-    return this.prefix + String(seq).padStart(SEQ_DIGITS, '0');
+    return this.keys.batchKey(seq);
   }
 
   /** Transactions waiting to be appended. */
@@ -198,7 +198,7 @@ export class EtcdOrderer implements Orderer {
         batches = kvs.map((kv) => ({ text: kv.value, batch: JSON.parse(kv.value) as StoredBatch }));
         if (kvs.length > 0 && kvs[0]!.key !== this.key(this.nextSeq))
           return this.fail(
-            `batch ${this.nextSeq} is not in etcd (the log continues at ${Number(kvs[0]!.key.slice(this.prefix.length))}): a gap, or compacted past this node — restart it to sync a snapshot`,
+            `batch ${this.nextSeq} is not in etcd (the log continues at ${this.keys.seqOfBatchKey(kvs[0]!.key)}): a gap, or compacted past this node — restart it to sync a snapshot`,
           );
       } catch (e) {
         if (e instanceof SyntaxError) return this.fail(`batch ${this.nextSeq} is not valid JSON`);

@@ -145,18 +145,14 @@ export async function releaseFromPeers(opts: {
         });
         const text = await res.text();
         // Authenticate the answer before believing anything in it.
-        const m = /^([A-Za-z0-9._-]{1,128});([A-Za-z0-9_-]{86})$/.exec(
-          res.headers.get(NODE_RESPONSE_HEADER) ?? '',
-        );
-        const key = m ? opts.genesis.nodeKeys.get(m[1]!) : undefined;
         if (
-          !m ||
-          key === undefined ||
-          key.orgId !== org ||
-          !verify(
-            fromBase64Url(m[2]!),
-            responseBytes({ nodeId: m[1]!, status: res.status, body: text, requestSig: auth.split(';')[2]! }),
-            key.publicKey,
+          !verifyPeerResponse(
+            res.headers.get(NODE_RESPONSE_HEADER),
+            opts.genesis,
+            org,
+            res.status,
+            text,
+            auth,
           )
         )
           return void out.unavailable.push({
