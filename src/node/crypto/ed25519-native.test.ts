@@ -16,6 +16,13 @@ import {
   verifySodium,
 } from './ed25519-native.js';
 import { RFC8032 } from '../../test-support/rfc8032.js';
+import { verifyPrecomputed } from './ed25519-precomputed.js';
+
+// The node's fast path must be built for the tests (`npm test` builds it; `.ci/run` has a C
+// compiler): a missing addon would otherwise silently drop it from every cross-check below.
+if (!verifyPrecomputed)
+  throw new Error('native Ed25519 addon not built: run `node scripts/build-native.mjs`');
+const precomputed: Ed25519Verify = verifyPrecomputed;
 
 interface WycheproofVector {
   tcId: number;
@@ -45,6 +52,7 @@ const verifiers: [string, Ed25519Verify][] = [
   ['protocol verify (noble, zip215:false)', verify],
   ['verifySodium (libsodium)', verifySodium],
   ['verifyNodeCrypto (OpenSSL)', verifyNodeCrypto],
+  ['verifyPrecomputed (precomputed tables, ADR 0010)', precomputed],
 ];
 
 test('Wycheproof ed25519 file: vector count', () => {
@@ -59,7 +67,7 @@ for (const [name, fn] of verifiers) {
     let count = 0;
     for (const v of vectors) {
       // Policy for `acceptable` (none in this file today): any verdict is tolerated per
-      // verifier, but the cross-verifier test below still demands all three agree.
+      // verifier, but the cross-verifier test below still demands all of them agree.
       if (v.result === 'acceptable') continue;
       count++;
       const got = fn(v.sigBytes, v.msgBytes, v.publicKey);
@@ -71,7 +79,7 @@ for (const [name, fn] of verifiers) {
   });
 }
 
-test('Wycheproof ed25519: the three verifiers never disagree (a disagreement would split consensus)', () => {
+test('Wycheproof ed25519: the verifiers never disagree (a disagreement would split consensus)', () => {
   const disagreements: string[] = [];
   for (const v of vectors) {
     const verdicts = verifiers.map(([, fn]) => fn(v.sigBytes, v.msgBytes, v.publicKey));
@@ -118,7 +126,7 @@ test('native verifiers: wrong key, wrong lengths, garbage and views never throw 
   backing.set(sig, 3);
   backing.set(publicKey, 101);
   backing.set(message, 150);
-  for (const [vname, fn] of [verifiers[1]!, verifiers[2]!]) {
+  for (const [vname, fn] of verifiers.slice(1)) {
     assert.equal(
       fn(backing.subarray(3, 67), backing.subarray(150, 151), backing.subarray(101, 133)),
       true,
@@ -231,6 +239,28 @@ function smallOrderRSignature(): { sig: Uint8Array; message: Uint8Array; publicK
   return { sig: concatBytes(R, bigintToLe32(S)), message, publicKey: pointBytes };
 }
 
+/**
+ * R = identity with S = k·a: the cofactorless equation [S]B = R + [k]A holds, so only the
+ * small-order-R rule rejects it — the one case that tells whether a verifier applies that rule.
+ */
+function identityRSignature(): { sig: Uint8Array; message: Uint8Array; publicKey: Uint8Array } {
+  const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(new Uint8Array(randomBytes(32)));
+  const message = new Uint8Array(randomBytes(16));
+  const S = mod(challenge(IDENTITY, pointBytes, message) * scalar, L);
+  return { sig: concatBytes(IDENTITY, bigintToLe32(S)), message, publicKey: pointBytes };
+}
+
+test('R = identity satisfying the cofactorless equation: every verifier rejects it (small-order R)', () => {
+  for (let i = 0; i < 8; i++) {
+    const a = identityRSignature();
+    const point = Point.fromHex(toHex(a.publicKey));
+    const S = leToBigint(a.sig.subarray(32));
+    const k = challenge(IDENTITY, a.publicKey, a.message);
+    assert.ok(Point.BASE.multiply(S).equals(point.multiply(k)), 'the equation holds');
+    for (const [name, fn] of verifiers) assert.equal(fn(a.sig, a.message, a.publicKey), false, name);
+  }
+});
+
 /** A mixed-order key A' = A + T8 with an honest-looking S = r + k·a: cofactored always accepts. */
 function mixedOrderKeySignature(): {
   sig: Uint8Array;
@@ -247,16 +277,23 @@ function mixedOrderKeySignature(): {
   return { sig: concatBytes(R, bigintToLe32(mod(r + k * scalar, L))), message, publicKey, k };
 }
 
-test('small-order R and mixed-order A: libsodium and OpenSSL (with pre-checks) agree', () => {
-  for (let i = 0; i < 16; i++) {
+test('small-order R and mixed-order A: libsodium, OpenSSL (with pre-checks) and the precomputed tables agree', () => {
+  let accepted = 0;
+  let rejected = 0;
+  // Until both outcomes for mixed-order keys were seen several times (accepted when k ≡ 0 mod 8).
+  for (let i = 0; i < 16 || accepted < 3 || rejected < 3; i++) {
     const a = smallOrderRSignature();
     assert.equal(verifySodium(a.sig, a.message, a.publicKey), false, 'sodium, small-order R');
     assert.equal(verifyNodeCrypto(a.sig, a.message, a.publicKey), false, 'OpenSSL, small-order R');
+    assert.equal(precomputed(a.sig, a.message, a.publicKey), false, 'precomputed, small-order R');
     const b = mixedOrderKeySignature();
     // Cofactorless [S]B = R + [k]A' holds exactly when k·T8 = 0, i.e. k ≡ 0 (mod 8).
     const want = b.k % 8n === 0n;
     assert.equal(verifySodium(b.sig, b.message, b.publicKey), want, 'sodium, mixed-order A');
     assert.equal(verifyNodeCrypto(b.sig, b.message, b.publicKey), want, 'OpenSSL, mixed-order A');
+    assert.equal(precomputed(b.sig, b.message, b.publicKey), want, 'precomputed, mixed-order A');
+    if (want) accepted++;
+    else rejected++;
   }
 });
 

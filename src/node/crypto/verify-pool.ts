@@ -105,8 +105,8 @@ export function packChunk(items: ReadonlyArray<VerifyItem>, start: number, end: 
 }
 
 /**
- * A fixed-size pool of worker threads verifying Ed25519 signatures with libsodium (the same
- * rules as `verifySodium`).
+ * A fixed-size pool of worker threads verifying Ed25519 signatures with libsodium's rules
+ * (`verifySodium`): each worker uses the precomputed-table addon when built, else libsodium.
  *
  * A worker that crashes rejects the batches it was working on (with an error naming the worker
  * and the cause) and is replaced; a worker that fails while starting is not restarted, so a

@@ -1,6 +1,7 @@
 /**
  * Worker side of {@link VerifyPool}: receives one packed chunk (a transferred ArrayBuffer),
- * verifies every item with libsodium, and transfers back one flag byte per item.
+ * verifies every item — with the precomputed-table addon when built (ADR 0010), else libsodium,
+ * same rules — and transfers back one flag byte per item.
  *
  * Chunk layout (little-endian Uint32 header, then the bytes, no padding between items):
  * `count, (sigLen, msgLen, pkLen) × count, (sig ‖ msg ‖ pk) × count`. One buffer per chunk keeps
@@ -9,6 +10,7 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { verifySodium } from './ed25519-native.js';
+import { precomputedVerifier } from './ed25519-precomputed.js';
 import type { VerifyRequest, VerifyResponse } from './verify-pool.js';
 
 /**
@@ -47,7 +49,9 @@ export function verifyPacked(buffer: ArrayBuffer): Uint8Array<ArrayBuffer> {
 if (!isMainThread && parentPort) {
   const port = parentPort;
   port.on('message', (request: VerifyRequest) => {
-    const results = verifyPacked(request.buffer);
+    const results = precomputedVerifier
+      ? precomputedVerifier.verifyPacked(request.buffer)
+      : verifyPacked(request.buffer);
     const response: VerifyResponse = { id: request.id, results };
     port.postMessage(response, [results.buffer]);
   });
