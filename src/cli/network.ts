@@ -126,7 +126,9 @@ function spawnEtcd(layout: NetworkLayout, i: number, detached: boolean): ChildPr
 }
 
 function spawnNode(home: string, detached: boolean, log: (line: string) => void): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'start', home], {
+  // HL_NODE_ARGS passes extra node flags to each node process (e.g. --cpu-prof for profiling).
+  const extra = (process.env['HL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, MAIN, 'start', home], {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached,
   });

@@ -9,11 +9,17 @@
  * @module
  */
 import type { Block } from '../protocol/block.js';
+import type { Ed25519Verify } from '../protocol/ed25519.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
 import { attest, attestationOrg, type Attestation } from '../protocol/attestation.js';
 
 export { attest, attestationOrg, type Attestation };
 import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
+import { verifySodium } from './crypto/ed25519-native.js';
+import { verifyPrecomputed } from './crypto/ed25519-precomputed.js';
+
+/** Peers' attestation signatures: the node's native verifier (libsodium rules). */
+const verifyAttestationSignature: Ed25519Verify = verifyPrecomputed ?? verifySodium;
 import { layoutOf, organizationQuorum, type EtcdLayout } from './ordering/etcd-keys.js';
 
 /** What the node's attestation check has established. */
@@ -32,7 +38,8 @@ export interface AttestationServiceOptions {
   sign: (message: Uint8Array) => Uint8Array;
   node: {
     onBlock(listener: (block: Block) => void): () => void;
-    getBlock(height: number): Block | undefined;
+    /** The header and hash of a committed block (no transactions: all an attestation covers). */
+    getBlockHeader(height: number): Pick<Block, 'header' | 'hash'> | undefined;
     chainHead(): { height: number };
     halt(reason: string): void;
   };
@@ -74,7 +81,7 @@ export class AttestationService {
   }
 
   /** Publishes this node's attestation of `block` (once; a retry finds it already there). */
-  private async publish(block: Block): Promise<void> {
+  private async publish(block: Pick<Block, 'header' | 'hash'>): Promise<void> {
     const a = attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign);
     try {
       await this.client.createIfAbsent(this.keys.attestKey(a.height, a.nodeId), JSON.stringify(a));
@@ -112,7 +119,7 @@ export class AttestationService {
       const firstAttested = first === undefined ? 1 : this.keys.heightOfAttestKey(first.key);
       if (this.status.confirmedHeight + 1 < firstAttested) this.status.confirmedHeight = firstAttested - 1;
       for (let h = this.status.confirmedHeight + 1; h <= head && h <= this.status.confirmedHeight + 64; h++) {
-        const mine = this.opts.node.getBlock(h);
+        const mine = this.opts.node.getBlockHeader(h);
         if (mine === undefined) return;
         const ours = `${mine.header.logRoot}/${mine.header.stateRoot}`;
         const byOrg = new Map<string, string>();
@@ -196,7 +203,7 @@ export async function attestationsAt(
   return kvs.flatMap((kv) => {
     try {
       const a = JSON.parse(kv.value) as Attestation;
-      const org = attestationOrg(a, genesis);
+      const org = attestationOrg(a, genesis, verifyAttestationSignature);
       return org !== null && a.height === height ? [{ ...a, org }] : [];
     } catch {
       return [];

@@ -620,6 +620,12 @@ export class LedgerNode {
     };
   }
 
+  /** A stored block's header and hash, without reading its transactions. */
+  getBlockHeader(height: number): { header: BlockHeader; hash: string } | undefined {
+    const b = this.store.getBlock(height);
+    return b === undefined ? undefined : { header: b.header, hash: b.hash };
+  }
+
   /** Block headers from `from` (inclusive), at most `limit`. */
   listBlocks(from: number, limit: number): { header: BlockHeader; hash: string; signature: string }[] {
     const out: { header: BlockHeader; hash: string; signature: string }[] = [];
