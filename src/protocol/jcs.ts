@@ -107,7 +107,53 @@ function serialize(value: unknown, path: string, depth: number, ancestors: Set<o
  * @example canonicalize({ b: [1e21, 0.1], a: 'é' }) // '{"a":"é","b":[1e+21,0.1]}'
  */
 export function canonicalize(value: unknown): string {
+  if (hasCanonicalShape(value, 0)) {
+    const text = JSON.stringify(value);
+    // JSON.stringify escapes a lone surrogate as \udXXX; let the full serializer reject it.
+    if (!ESCAPED_SURROGATE.test(text)) return text;
+  }
   return serialize(value, '$', 0, new Set());
+}
+
+/** What JSON.stringify writes for a lone surrogate (also matches a literal backslash + "ud8"…). */
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Fast path (the common case: transactions arrive with their keys already sorted): true if
+ * `JSON.stringify(value)` is already its RFC 8785 form — every object plain with its keys in
+ * strictly ascending UTF-16 order and no symbol keys, every array dense, every number finite,
+ * nothing else but strings, booleans and null, within {@link MAX_DEPTH}. Anything else (and any
+ * cycle, which exceeds the depth) goes to {@link serialize}, which canonicalizes or explains.
+ */
+function hasCanonicalShape(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !hasCanonicalShape(value[i] as unknown, depth + 1)) return false;
+    }
+    return true;
+  }
+  if (!isPlainObject(value) || Object.getOwnPropertySymbols(value).length > 0) return false;
+  let previous: string | undefined;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) return false;
+    if (previous !== undefined && !(previous < key)) return false;
+    if (!hasCanonicalShape((value as Record<string, unknown>)[key], depth + 1)) return false;
+    previous = key;
+  }
+  return true;
 }
 
 /** UTF-8 bytes of {@link canonicalize}: what gets hashed and signed (RFC 8785 §3.2.4). */

@@ -62,7 +62,12 @@ export function txIdOf(body: TxBody): string {
   return toHex(sha256(txSigningBytes(body)));
 }
 
-/** Builds a body with a fresh random nonce. `nowMs` is the client's clock. */
+/**
+ * Builds a body with a fresh random nonce. `nowMs` is the client's clock. Keys, the payload's
+ * included, come out in RFC 8785 order, so the JSON a client sends is already canonical and the
+ * node's canonicalization takes its fast path (ADR 0001). Throws `TypeError` if the payload has no
+ * JSON form (see {@link canonicalize}).
+ */
 export function createTxBody(opts: {
   chainId: string;
   type: string;
@@ -72,13 +77,13 @@ export function createTxBody(opts: {
   nonce?: string;
 }): TxBody {
   return {
-    v: 1,
     chainId: opts.chainId,
-    type: opts.type,
-    payload: opts.payload,
-    signer: opts.signer,
     nonce: opts.nonce ?? toBase64Url(randomBytes(16)),
+    payload: JSON.parse(canonicalize(opts.payload)) as JsonObject,
+    signer: opts.signer,
     timestampMs: opts.nowMs,
+    type: opts.type,
+    v: 1,
   };
 }
 

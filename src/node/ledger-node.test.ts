@@ -1,0 +1,145 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toBase64Url } from '../protocol/bytes.js';
+import { generateKeyPair } from '../protocol/ed25519.js';
+import { HealthLedgerError } from '../protocol/errors.js';
+import { consortium, T0, tx, type TestMember } from '../test-support/ledger-fixture.js';
+import { nativeSigner } from './crypto/native.js';
+import { VerifyPool } from './crypto/verify-pool.js';
+import { LedgerNode, type SubmitResult } from './ledger-node.js';
+import { EmbeddedOrderer } from './ordering/embedded.js';
+import type { BatchHandler, Orderer } from './ordering/orderer.js';
+import { LedgerStore } from './store/ledger-store.js';
+
+/** An orderer under the test's control: holds what it is given until `release()`, or refuses it. */
+class HeldOrderer implements Orderer {
+  private held: string[] = [];
+  private onBatch: BatchHandler | null = null;
+  private seq = 0;
+  private lastTimestampMs = 0;
+  refuse: HealthLedgerError | null = null;
+  async broadcast(txs: readonly string[]): Promise<void> {
+    if (this.refuse) throw this.refuse;
+    this.held.push(...txs);
+  }
+  start(nextSeq: number, lastTimestampMs: number, onBatch: BatchHandler): void {
+    this.seq = nextSeq;
+    this.lastTimestampMs = lastTimestampMs;
+    this.onBatch = onBatch;
+  }
+  async release(): Promise<void> {
+    const txs = this.held;
+    this.held = [];
+    this.lastTimestampMs = Math.max(this.lastTimestampMs, T0 + 1000);
+    await this.onBatch!({ seq: this.seq++, timestampMs: this.lastTimestampMs, txs });
+  }
+  async stop(): Promise<void> {}
+}
+
+/** Real time from T0 + 1 s: the embedded orderer cuts blocks by the injected clock. */
+function movingClock(): { now: () => number } {
+  const started = Date.now();
+  return { now: () => T0 + 1000 + (Date.now() - started) };
+}
+
+async function withNode(
+  orderer: Orderer,
+  run: (node: LedgerNode, admin: TestMember) => Promise<void>,
+): Promise<void> {
+  const c = consortium(['org1']);
+  const nodeKey = generateKeyPair();
+  c.genesis.orgs[0]!.nodes[0]!.publicKey = toBase64Url(nodeKey.publicKey);
+  const dir = mkdtempSync(join(tmpdir(), 'hl-node-'));
+  const store = LedgerStore.open(join(dir, 'ledger.sqlite'));
+  const verifier = await VerifyPool.create({ threads: 1 });
+  const node = LedgerNode.start({
+    store,
+    genesis: c.genesis,
+    nodeId: 'org1-n1',
+    sign: nativeSigner(nodeKey.privateKey),
+    orderer,
+    verifier,
+    clock: movingClock(),
+  });
+  try {
+    await run(node, c.admin('org1'));
+  } finally {
+    await node.stop();
+    await verifier.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const anchors = (admin: TestMember, from: number, n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    tx(admin, 'anchor.put', { key: `doc-${from + i}`, commitment: 'ab'.repeat(32) }),
+  );
+
+const codes = (results: SubmitResult[]) =>
+  results.map((r) => (r.status === 'rejected' ? r.error.code : r.status));
+
+test('submit with wait: every transaction of a batch is answered committed, with its own position', async () => {
+  await withNode(
+    new EmbeddedOrderer({ maxBlockTxs: 100, blockTimeoutMs: 5, clock: movingClock() }),
+    async (node, admin) => {
+      const txs = anchors(admin, 0, 250);
+      const results = await node.submit([...txs, txs[0]], { wait: true, timeoutMs: 10_000 });
+      assert.deepEqual(codes(results), [...Array(250).fill('committed'), 'DUPLICATE_TX']);
+      const seqs = results.slice(0, 250).map((r) => (r.status === 'committed' ? r.commitment.seq : -1));
+      assert.equal(new Set(seqs).size, 250, 'each transaction has its own log position');
+      for (const r of results.slice(0, 250))
+        assert.equal(r.status === 'committed' && r.commitment.code, 'VALID');
+    },
+  );
+});
+
+test('submit with wait: transactions not committed in time are answered COMMIT_TIMEOUT, and a later commit changes nothing already returned', async () => {
+  const orderer = new HeldOrderer();
+  await withNode(orderer, async (node, admin) => {
+    const started = Date.now();
+    const txs = anchors(admin, 0, 20);
+    const results = await node.submit(txs, { wait: true, timeoutMs: 100 });
+    assert.ok(Date.now() - started >= 90, 'waited for the timeout');
+    assert.deepEqual(codes(results), Array(20).fill('COMMIT_TIMEOUT'));
+    const snapshot = JSON.stringify(codes(results));
+    await orderer.release(); // the transactions do commit afterwards
+    assert.equal(JSON.stringify(codes(results)), snapshot, 'results returned are final');
+    assert.equal(node.chainHead().height, 1);
+    // Their ids are spent: a resubmission is a replay.
+    await new Promise((r) => setTimeout(r, 20)); // durable (the writer answers asynchronously)
+    assert.deepEqual(node.getBlock(1)?.codes, Array(20).fill('VALID'));
+    const again = await node.submit([txs[0]], { wait: false, timeoutMs: 100 });
+    assert.deepEqual(codes(again), ['DUPLICATE_TX']);
+  });
+});
+
+test('submit with wait: a part committed in time, the rest timed out — each answered for itself', async () => {
+  const orderer = new HeldOrderer();
+  await withNode(orderer, async (node, admin) => {
+    const first = node.submit(anchors(admin, 0, 5), { wait: true, timeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    await orderer.release();
+    assert.deepEqual(codes(await first), Array(5).fill('committed'));
+    const second = await node.submit(anchors(admin, 5, 3), { wait: true, timeoutMs: 50 });
+    assert.deepEqual(codes(second), Array(3).fill('COMMIT_TIMEOUT'));
+  });
+});
+
+test('orderer refusal: every accepted transaction is answered with its reason, with or without wait, and can be resubmitted', async () => {
+  const orderer = new HeldOrderer();
+  await withNode(orderer, async (node, admin) => {
+    orderer.refuse = new HealthLedgerError('OVERLOADED');
+    const txs = anchors(admin, 0, 4);
+    for (const wait of [true, false]) {
+      const results = await node.submit(txs, { wait, timeoutMs: 5_000 });
+      assert.deepEqual(codes(results), Array(4).fill('OVERLOADED'), `wait=${wait}`);
+    }
+    orderer.refuse = null;
+    const accepted = await node.submit(txs, { wait: false, timeoutMs: 5_000 });
+    assert.deepEqual(codes(accepted), Array(4).fill('accepted'), 'nothing was left pending');
+  });
+});
