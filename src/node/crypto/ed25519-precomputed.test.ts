@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { concatBytes, toHex } from '../../protocol/bytes.js';
+import { readFileSync } from 'node:fs';
+import { concatBytes, fromHex, toHex } from '../../protocol/bytes.js';
+import { testdata } from '../../test-support/paths.js';
 import { publicKeyOf } from '../../protocol/ed25519.js';
 import { signNative, verifySodium } from './ed25519-native.js';
 import { precomputedVerifier } from './ed25519-precomputed.js';
@@ -132,4 +134,33 @@ test('verifyPacked: same flags as the JavaScript chunk verifier; malformed chunk
   assert.throws(() => native.verifyPacked(hugeCount.buffer), RangeError);
   assert.throws(() => native.verifyPacked('not bytes' as unknown as ArrayBuffer), RangeError);
   assert.deepEqual([...native.verifyPacked(packChunk([], 0, 0))], []);
+});
+
+test('verifyPacked: every Wycheproof vector in one chunk (groups sharing one inversion) gives the expected result', () => {
+  interface Group {
+    publicKey: { pk: string };
+    tests: { tcId: number; msg: string; sig: string; result: string }[];
+  }
+  const file = JSON.parse(readFileSync(testdata('wycheproof', 'ed25519_test.json'), 'utf8')) as {
+    testGroups: Group[];
+  };
+  const vectors = file.testGroups.flatMap((g) =>
+    g.tests.map((t) => ({
+      tcId: t.tcId,
+      valid: t.result === 'valid',
+      item: { signature: fromHex(t.sig), message: fromHex(t.msg), publicKey: fromHex(g.publicKey.pk) },
+    })),
+  );
+  // Twice over, so valid and invalid items share groups in two different alignments.
+  const all = [...vectors, ...vectors.slice(7)];
+  const flags = native.verifyPacked(
+    packChunk(
+      all.map((v) => v.item),
+      0,
+      all.length,
+    ),
+  );
+  const wrong = all.filter((v, i) => (flags[i] === 1) !== v.valid).map((v) => v.tcId);
+  assert.deepEqual(wrong, []);
+  assert.ok(vectors.some((v) => v.valid) && vectors.some((v) => !v.valid));
 });
