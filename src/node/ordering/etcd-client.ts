@@ -85,11 +85,20 @@ export class EtcdClient {
     }));
   }
 
-  /** Creates `key` only if it does not exist (compare-and-swap on creation); true if it did. */
-  async createIfAbsent(key: string, value: string): Promise<boolean> {
+  /**
+   * Creates `key` only if it does not exist (compare-and-swap on creation); true if it did.
+   * `alsoPut` pairs are written in the same transaction, only on success.
+   */
+  async createIfAbsent(
+    key: string,
+    value: string,
+    alsoPut: readonly (readonly [string, string])[] = [],
+  ): Promise<boolean> {
     const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', {
       compare: [{ key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' }],
-      success: [{ request_put: { key: b64(key), value: b64(value) } }],
+      success: [key, ...alsoPut.map(([k]) => k)].map((k, i) => ({
+        request_put: { key: b64(k), value: b64(i === 0 ? value : alsoPut[i - 1]![1]) },
+      })),
       failure: [],
     });
     return r.succeeded === true;
@@ -110,20 +119,20 @@ export class EtcdClient {
   }
 
   /**
-   * Calls `onChange` whenever something under `prefix` changes, until the signal aborts. A wake-up
-   * only: callers re-read by key and check continuity, so a missed or duplicated event is harmless.
+   * Calls `onChange` whenever something under `prefix` changes (or, with `exact`, the one key
+   * `prefix`), until the signal aborts. A wake-up only: callers re-read by key and check
+   * continuity, so a missed or duplicated event is harmless.
    */
-  async watch(prefix: string, onChange: () => void, signal: AbortSignal): Promise<void> {
+  async watch(prefix: string, onChange: () => void, signal: AbortSignal, exact = false): Promise<void> {
     while (!signal.aborted) {
       const endpoint = this.endpoints[this.current % this.endpoints.length]!;
       try {
         const res = await fetch(new URL('/v3/watch', endpoint), {
           method: 'POST',
           body: JSON.stringify({
-            create_request: {
-              key: b64(prefix),
-              range_end: Buffer.from(prefixEnd(prefix), 'latin1').toString('base64'),
-            },
+            create_request: exact
+              ? { key: b64(prefix) }
+              : { key: b64(prefix), range_end: Buffer.from(prefixEnd(prefix), 'latin1').toString('base64') },
           }),
           headers: { 'content-type': 'application/json' },
           signal,

@@ -18,6 +18,8 @@ export function etcdLayout(chainId: string, genesisHash: string) {
   return {
     batchPrefix,
     batchKey: (seq: number) => batchPrefix + pad(seq),
+    /** `{ seq, hash, timestampMs }` of the newest batch, written in the same transaction as it. */
+    headKey: `${root}head`,
     seqOfBatchKey: (key: string) => Number(key.slice(batchPrefix.length)),
     attestPrefix,
     attestHeightPrefix: (height: number) => `${attestPrefix}${pad(height)}/`,

@@ -87,6 +87,35 @@ describe('etcd ordering (one member)', () => {
     await Promise.all(nodes.map((n) => n.o.stop()));
   });
 
+  test('the head record is written with every batch; a garbled one costs appenders only retries', async () => {
+    const client = new EtcdClient(etcd.endpoints);
+    const root = `/healthledger/chain-h/${GENESIS.slice(0, 16)}/`;
+    await client.put(`${root}head`, 'not json');
+    const nodes = ['n1', 'n2'].map((id) => orderer(etcd.endpoints, id, 'chain-h'));
+    const sent = new Set<string>();
+    for (let round = 0; round < 10; round++)
+      await Promise.all(
+        nodes.map((n, i) => {
+          const txs = [`h-${i}-${round}`];
+          sent.add(txs[0]!);
+          return n.o.broadcast(txs);
+        }),
+      );
+    const count = (n: (typeof nodes)[number]) => n.delivered.reduce((s, b) => s + b.txs.length, 0);
+    await until(() => nodes.every((n) => count(n) === sent.size), 20_000, 'all delivered');
+    assert.equal(JSON.stringify(nodes[0]!.delivered), JSON.stringify(nodes[1]!.delivered));
+    assert.ok(nodes.every((n) => n.failed === null));
+    const batches = await client.range(`${root}batch/`, prefixEnd(`${root}batch/`));
+    const last = batches.at(-1)!;
+    const [head] = await client.range(`${root}head`, `${root}head\0`);
+    assert.deepEqual(JSON.parse(head!.value), {
+      seq: batches.length,
+      hash: batchHash(last.value),
+      timestampMs: (JSON.parse(last.value) as StoredBatch).timestampMs,
+    });
+    await Promise.all(nodes.map((n) => n.o.stop()));
+  });
+
   test('a tampered batch, or a batch that does not chain, stops delivery and says which', async () => {
     const client = new EtcdClient(etcd.endpoints);
     const a = orderer(etcd.endpoints, 'n1', 'chain-t');

@@ -4,15 +4,18 @@
  *
  * - **Append**: the node cuts local transactions into a batch (by size or time, like the embedded
  *   orderer) and writes it to the next sequence key `…/batch/<seq>` with a transaction that succeeds
- *   only if that key was never created — a compare-and-swap, no locks or leases. A node that loses
- *   the race re-reads the tail and tries the next sequence number.
+ *   only if that key was never created — a compare-and-swap, no locks or leases — and, in the same
+ *   transaction, a small head record `{ seq, hash, timestampMs }`. A node builds on the newest batch
+ *   it knows of; one that loses the race reads the head (or, failing that, the last batch) and tries
+ *   the next sequence number.
  * - **Chain**: each batch names the hash of the previous one (the first names the genesis hash), so
  *   a batch altered or inserted in etcd breaks the chain.
  * - **Delivery**: every node reads batches by key in sequence order, checks each one's sequence
  *   number, previous hash and time, and hands them to the node strictly in order; a gap or a broken
- *   chain stops delivery (the node halts rather than apply across it). etcd's watch is only a
- *   wake-up — reads are by key, so the watch edge cases of etcd 3.4 cannot reorder or skip anything —
- *   and a short poll covers a lost watch.
+ *   chain stops delivery (the node halts rather than apply across it). etcd's watch (of the head
+ *   record: a prefix watch would carry every batch to every node) is only a wake-up — reads are by
+ *   key, so the watch edge cases of etcd 3.4 cannot reorder or skip anything — and a short poll
+ *   covers a lost watch.
  * @module
  */
 import { HealthLedgerError } from '../../protocol/errors.js';
@@ -50,6 +53,13 @@ export interface StoredBatch {
   txs: string[];
 }
 
+/** Where a batch sits in the log: what the next batch must chain to. */
+interface BatchRef {
+  seq: number;
+  hash: string;
+  timestampMs: number;
+}
+
 /** Hash of a stored batch (hex SHA-256 of its exact stored text). */
 export const batchHash = (text: string): string => toHex(sha256(utf8(text)));
 
@@ -73,7 +83,7 @@ export class EtcdOrderer implements Orderer {
    * next append builds on it without first reading the tail — one etcd round trip fewer per batch.
    * Stale is harmless: the compare-and-swap then fails, and the tail is read.
    */
-  private knownTail: { seq: number; hash: string; timestampMs: number } | null = null;
+  private knownTail: BatchRef | null = null;
   private stopped = true;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
@@ -114,7 +124,9 @@ export class EtcdOrderer implements Orderer {
     this.lastTimestampMs = lastTimestampMs;
     this.handler = onBatch;
     this.stopped = false;
-    void this.client.watch(this.prefix, () => this.wake?.(), this.abort.signal);
+    // Watch the small head key, not the batches: every event of a prefix watch carries a whole
+    // batch to every node, only to be thrown away (the read loop reads batches by key).
+    void this.client.watch(this.keys.headKey, () => this.wake?.(), this.abort.signal, true);
     this.reading = this.readLoop();
   }
 
@@ -151,7 +163,7 @@ export class EtcdOrderer implements Orderer {
   }
 
   /** The last batch in etcd: its sequence number, hash and time (0 / genesis if none). */
-  private async tail(): Promise<{ seq: number; hash: string; timestampMs: number }> {
+  private async tail(): Promise<BatchRef> {
     const [last] = await this.client.range(this.prefix, prefixEnd(this.prefix), {
       limit: 1,
       descending: true,
@@ -162,15 +174,29 @@ export class EtcdOrderer implements Orderer {
   }
 
   /**
+   * The head record (a few bytes, written with each batch) — or, without one, {@link tail}.
+   * Only a hint for appending: a wrong one fails the compare-and-swap (the reader checks every
+   * batch's chain itself).
+   */
+  private async headOrTail(): Promise<BatchRef> {
+    const [head] = await this.client.range(this.keys.headKey, `${this.keys.headKey}\0`);
+    if (head === undefined) return this.tail();
+    const h = JSON.parse(head.value) as BatchRef;
+    return { seq: h.seq, hash: h.hash, timestampMs: h.timestampMs };
+  }
+
+  /**
    * Appends `txs` as the next batch, retrying until it lands or the orderer stops. Transactions are
    * not acknowledged until committed in a block, so a batch lost with a stopped node costs nothing
    * acknowledged; one written twice (a lost reply) is refused as DUPLICATE_TX on execution.
    */
   private async append(txs: string[]): Promise<void> {
     let delay = 50;
+    let lost = 0;
     while (!this.stopped) {
       try {
-        const t = this.knownTail ?? (await this.tail());
+        // After two lost races on the head record, trust only the batches themselves.
+        const t = this.knownTail ?? (lost < 2 ? await this.headOrTail() : await this.tail());
         const batch: StoredBatch = {
           v: 1,
           seq: t.seq + 1,
@@ -180,15 +206,19 @@ export class EtcdOrderer implements Orderer {
           txs,
         };
         const text = JSON.stringify(batch);
-        if (await this.client.createIfAbsent(this.key(batch.seq), text)) {
-          this.noteTail(batch.seq, batchHash(text), batch.timestampMs);
+        const ref: BatchRef = { seq: batch.seq, hash: batchHash(text), timestampMs: batch.timestampMs };
+        const head = JSON.stringify(ref);
+        if (await this.client.createIfAbsent(this.key(batch.seq), text, [[this.keys.headKey, head]])) {
+          this.noteTail(ref.seq, ref.hash, ref.timestampMs);
           this.wake?.();
           return;
         }
         // Another node took this sequence number: read the new tail and try the next one.
         this.knownTail = null;
+        lost++;
       } catch (e) {
         this.knownTail = null;
+        lost++; // an unreadable head record must not keep the append from the batches themselves
         this.log('ordering.append.retry', { error: (e as Error).message });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 2000);
