@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { Genesis } from '../protocol/genesis.js';
 import { nativeSigner } from './crypto/native.js';
 import { VerifyPool } from './crypto/verify-pool.js';
+import { ed25519Backend } from './crypto/ed25519-precomputed.js';
 import { LedgerNode } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
 import { EtcdOrderer } from './ordering/etcd.js';
@@ -66,6 +67,8 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
   const verifier = await VerifyPool.create(
     opts.verifyThreads !== undefined ? { threads: opts.verifyThreads } : {},
   );
+  // Which Ed25519 verifier the pool's workers load (ADR 0010): the same answers either way.
+  opts.log?.('node.ed25519', { backend: ed25519Backend, threads: verifier.threads });
   let node: LedgerNode;
   const orderer =
     opts.orderer ??
