@@ -345,9 +345,13 @@ typedef struct {
   ge_precomp p[TABLE_ROWS][TABLE_COLS];
 } ge_table;
 
+/* Scratch for ge_table_build: per thread, so building a table allocates nothing and cannot fail. */
+static _Thread_local ge_p3 build_points[TABLE_ROWS * TABLE_COLS];
+static _Thread_local fe build_zinv[TABLE_ROWS * TABLE_COLS];
+
 static void ge_table_build(ge_table *table, const ge_p3 *point) {
-  ge_p3 *all = malloc(sizeof(ge_p3) * TABLE_ROWS * TABLE_COLS);
-  fe *zinv = malloc(sizeof(fe) * TABLE_ROWS * TABLE_COLS);
+  ge_p3 *all = build_points;
+  fe *zinv = build_zinv;
   ge_p3 base = *point;
   for (int i = 0; i < TABLE_ROWS; i++) {
     ge_p3 *row = all + i * TABLE_COLS;
@@ -379,8 +383,6 @@ static void ge_table_build(ge_table *table, const ge_p3 *point) {
     fe_mul(xy, x, y);
     fe_mul(out->xy2d, xy, FE_D2);
   }
-  free(all);
-  free(zinv);
 }
 
 /* Signed radix-16 digits e[0..63] in [-8, 8] with a = sum e[i] 16^i; requires a < 2^255. */
@@ -561,8 +563,12 @@ typedef struct {
   uint64_t hits, misses;
 } key_cache;
 
-/* The table of -A for an already checked public key, building and caching it if needed. */
-static const ge_table *key_table(key_cache *cache, const uint8_t pk[32]) {
+/*
+ * The table of -A for an already checked public key, building and caching it if needed.
+ * Returns 1 (found or built), 0 (A is not on the curve: reject) or -1 (out of memory: the caller
+ * must raise an error, never answer "invalid" for a signature it could not check).
+ */
+static int key_table(key_cache *cache, const uint8_t pk[32], const ge_table **out) {
   const uint32_t h = (uint32_t)load64(pk) & (CACHE_SLOTS - 1);
   int empty = -1;
   for (int i = 0; i < CACHE_PROBE; i++) {
@@ -573,35 +579,38 @@ static const ge_table *key_table(key_cache *cache, const uint8_t pk[32]) {
     }
     if (memcmp(slot->key, pk, 32) == 0) {
       cache->hits++;
-      return slot->table;
+      *out = slot->table;
+      return 1;
     }
   }
   ge_p3 negA;
-  if (!ge_frombytes(&negA, pk, 1)) return NULL;
+  if (!ge_frombytes(&negA, pk, 1)) return 0;
   cache->misses++;
   const int index = empty >= 0 ? empty : (int)((h + (cache->victim++ % CACHE_PROBE)) & (CACHE_SLOTS - 1));
   cache_slot *slot = &cache->slots[index];
   if (!slot->table) {
     slot->table = malloc(sizeof(ge_table));
-    if (!slot->table) return NULL;
+    if (!slot->table) return -1;
   }
   ge_table_build(slot->table, &negA);
   memcpy(slot->key, pk, 32);
   slot->used = 1;
-  return slot->table;
+  *out = slot->table;
+  return 1;
 }
 
 /*
  * Everything of libsodium's crypto_sign_verify_detached but the final comparison: the encoding
- * checks, then r = [S]B - [k]A. Returns 0 if the signature is already rejected. Lengths are
- * checked by the caller.
+ * checks, then r = [S]B - [k]A. Returns 1 (r computed), 0 (the signature is already rejected) or
+ * -1 (out of memory). Lengths are checked by the caller.
  */
 static int verify_compute(key_cache *cache, ge_p3 *r, const uint8_t sig[64], const uint8_t *msg, size_t msg_len,
                           const uint8_t pk[32]) {
   if (!sc_is_canonical(sig + 32) || has_small_order(sig)) return 0;
   if (!is_canonical_point(pk) || has_small_order(pk)) return 0;
-  const ge_table *neg_a = key_table(cache, pk);
-  if (!neg_a) return 0; /* not on the curve */
+  const ge_table *neg_a = NULL;
+  const int found = key_table(cache, pk, &neg_a);
+  if (found != 1) return found; /* 0: not on the curve; -1: out of memory */
   uint8_t hram[64], k[32];
   SHA512_CTX ctx;
   SHA512_Init(&ctx);
@@ -614,12 +623,13 @@ static int verify_compute(key_cache *cache, ge_p3 *r, const uint8_t sig[64], con
   return 1;
 }
 
-/* libsodium crypto_sign_verify_detached semantics; lengths already checked. */
+/* libsodium crypto_sign_verify_detached semantics (1 valid, 0 invalid, -1 out of memory). */
 static int verify_one(key_cache *cache, const uint8_t sig[64], const uint8_t *msg, size_t msg_len,
                       const uint8_t pk[32]) {
   ge_p3 r;
   uint8_t check[32];
-  if (!verify_compute(cache, &r, sig, msg, msg_len, pk)) return 0;
+  const int computed = verify_compute(cache, &r, sig, msg, msg_len, pk);
+  if (computed != 1) return computed;
   ge_tobytes(check, &r);
   return memcmp(check, sig, 32) == 0;
 }
@@ -686,6 +696,21 @@ static key_cache *instance_cache(napi_env env) {
   return data;
 }
 
+/*
+ * Every napi_value a function returns goes through here: a failed call (e.g. while the worker's
+ * environment is being torn down by terminate()) must return NULL — "no value, maybe an
+ * exception" — never an uninitialized handle, which V8 would dereference.
+ */
+/* (Call the Node-API function first, then pass its status and output: C leaves the order in which
+   arguments are evaluated unspecified.) */
+static napi_value checked(napi_env env, napi_status status, napi_value value) {
+  if (status == napi_ok) return value;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending && status != napi_cannot_run_js) napi_throw_error(env, NULL, "hl_ed25519: Node-API call failed");
+  return NULL;
+}
+
 static napi_value throw_range(napi_env env, const char *message) {
   napi_throw_range_error(env, NULL, message);
   return NULL;
@@ -733,9 +758,10 @@ static napi_value verify_packed(napi_env env, napi_callback_info info) {
   const uint32_t count = load32(bytes);
   const uint64_t header = 4 + 12 * (uint64_t)count;
   if (header > length) return throw_range(env, "verify chunk: truncated header");
-  napi_value out_buffer, out;
-  void *out_data;
-  if (napi_create_arraybuffer(env, count, &out_data, &out_buffer) != napi_ok) return NULL;
+  napi_value out_buffer = NULL, out = NULL;
+  void *out_data = NULL;
+  const napi_status created = napi_create_arraybuffer(env, count, &out_data, &out_buffer);
+  if (created != napi_ok) return checked(env, created, NULL);
   uint8_t *flags = out_data;
   key_cache *cache = instance_cache(env);
   pending_check group[GROUP];
@@ -748,7 +774,13 @@ static napi_value verify_packed(napi_env env, napi_callback_info info) {
     if (end > length) return throw_range(env, "verify chunk: item overruns buffer");
     const uint8_t *sig = bytes + offset, *msg = sig + sig_len, *pk = msg + msg_len;
     flags[i] = 0;
-    if (sig_len == 64 && pk_len == 32 && verify_compute(cache, &group[grouped].r, sig, msg, msg_len, pk)) {
+    const int computed =
+        sig_len == 64 && pk_len == 32 ? verify_compute(cache, &group[grouped].r, sig, msg, msg_len, pk) : 0;
+    if (computed < 0) {
+      napi_throw_error(env, NULL, "hl_ed25519: out of memory for a key table");
+      return NULL;
+    }
+    if (computed == 1) {
       group[grouped].sig = sig;
       group[grouped].index = i;
       if (++grouped == GROUP) {
@@ -760,8 +792,8 @@ static napi_value verify_packed(napi_env env, napi_callback_info info) {
   }
   if (offset != length) return throw_range(env, "verify chunk: trailing bytes");
   finish_group(group, grouped, flags);
-  napi_create_typedarray(env, napi_uint8_array, count, out_buffer, 0, &out);
-  return out;
+  const napi_status typed = napi_create_typedarray(env, napi_uint8_array, count, out_buffer, 0, &out);
+  return checked(env, typed, out);
 }
 
 /* verify(signature, message, publicKey) -> boolean; never throws for wrong lengths. */
@@ -774,10 +806,14 @@ static napi_value verify_single(napi_env env, napi_callback_info info) {
   if (argc < 3 || !get_bytes(env, argv[0], &sig, &sig_len) || !get_bytes(env, argv[1], &msg, &msg_len) ||
       !get_bytes(env, argv[2], &pk, &pk_len))
     return throw_range(env, "verify: arguments must be Uint8Arrays");
-  const int ok = sig_len == 64 && pk_len == 32 && verify_one(instance_cache(env), sig, msg, msg_len, pk);
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
+  const int ok = sig_len == 64 && pk_len == 32 ? verify_one(instance_cache(env), sig, msg, msg_len, pk) : 0;
+  if (ok < 0) {
+    napi_throw_error(env, NULL, "hl_ed25519: out of memory for a key table");
+    return NULL;
+  }
+  napi_value result = NULL;
+  const napi_status status = napi_get_boolean(env, ok, &result);
+  return checked(env, status, result);
 }
 
 /* scalarMultBase(scalar32) -> encoding of [scalar]B (scalar < 2^255); for tests of the tables. */
@@ -793,25 +829,26 @@ static napi_value scalar_mult_base(napi_env env, napi_callback_info info) {
   ge_p3 r;
   /* b = 0: every digit is zero, so the second table is never read. */
   ge_double_scalarmult_tables(&r, scalar, &base_table, zero, &base_table);
-  napi_value out_buffer, out;
-  void *out_data;
-  napi_create_arraybuffer(env, 32, &out_data, &out_buffer);
+  napi_value out_buffer = NULL, out = NULL;
+  void *out_data = NULL;
+  const napi_status created = napi_create_arraybuffer(env, 32, &out_data, &out_buffer);
+  if (created != napi_ok) return checked(env, created, NULL);
   ge_tobytes(out_data, &r);
-  napi_create_typedarray(env, napi_uint8_array, 32, out_buffer, 0, &out);
-  return out;
+  const napi_status typed = napi_create_typedarray(env, napi_uint8_array, 32, out_buffer, 0, &out);
+  return checked(env, typed, out);
 }
 
 /* cacheStats() -> { hits, misses }. */
 static napi_value cache_stats(napi_env env, napi_callback_info info) {
   (void)info;
   key_cache *cache = instance_cache(env);
-  napi_value result, hits, misses;
-  napi_create_object(env, &result);
-  napi_create_double(env, (double)cache->hits, &hits);
-  napi_create_double(env, (double)cache->misses, &misses);
-  napi_set_named_property(env, result, "hits", hits);
-  napi_set_named_property(env, result, "misses", misses);
-  return result;
+  napi_value result = NULL, hits = NULL, misses = NULL;
+  napi_status status = napi_create_object(env, &result);
+  if (status == napi_ok) status = napi_create_double(env, (double)cache->hits, &hits);
+  if (status == napi_ok) status = napi_create_double(env, (double)cache->misses, &misses);
+  if (status == napi_ok) status = napi_set_named_property(env, result, "hits", hits);
+  if (status == napi_ok) status = napi_set_named_property(env, result, "misses", misses);
+  return checked(env, status, result);
 }
 
 NAPI_MODULE_INIT() {

@@ -180,6 +180,22 @@ test('close() rejects in-flight batches cleanly; verifyBatch after close rejects
   await assert.rejects(p.verifyBatch([]), /VerifyPool is closed/);
 });
 
+test('closing pools in the middle of native verification, again and again, never crashes the process', async () => {
+  // A worker terminated inside the addon's verifyPacked used to get an uninitialized handle back
+  // from Node-API and crash the whole process about one time in two.
+  for (let round = 0; round < 12; round++) {
+    const p = await VerifyPool.create({ threads: 2 });
+    // Settled handlers attached at once: the batch may be rejected while close() is awaited.
+    const outcome = p.verifyBatch(items).then(
+      (flags) => assert.equal(flags.length, items.length),
+      (e: unknown) => assert.match((e as Error).message, /VerifyPool closed/),
+    );
+    await new Promise((r) => setTimeout(r, round % 4));
+    await p.close();
+    await outcome;
+  }
+});
+
 test('invalid thread counts are refused', async () => {
   await assert.rejects(VerifyPool.create({ threads: 0 }), RangeError);
   await assert.rejects(VerifyPool.create({ threads: 1.5 }), RangeError);
