@@ -94,14 +94,40 @@ export class EtcdClient {
     value: string,
     alsoPut: readonly (readonly [string, string])[] = [],
   ): Promise<boolean> {
-    const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', {
-      compare: [{ key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' }],
+    return (await this.createIfAbsentElseRead(key, value, alsoPut)).created;
+  }
+
+  /**
+   * {@link createIfAbsent}, optionally only if `requireKey` exists; when the transaction does not
+   * write, the value of `readKey` as of that same transaction (undefined if absent): a writer that
+   * lost a race learns where the race went without another round trip.
+   */
+  async createIfAbsentElseRead(
+    key: string,
+    value: string,
+    alsoPut: readonly (readonly [string, string])[] = [],
+    readKey?: string,
+    requireKey?: string,
+  ): Promise<{ created: boolean; read?: string }> {
+    type Raw = {
+      succeeded?: boolean;
+      responses?: { response_range?: { kvs?: { value?: string }[] } }[];
+    };
+    const r = await this.call<Raw>('/v3/kv/txn', {
+      compare: [
+        { key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' },
+        ...(requireKey === undefined
+          ? []
+          : [{ key: b64(requireKey), target: 'CREATE', result: 'GREATER', create_revision: '0' }]),
+      ],
       success: [key, ...alsoPut.map(([k]) => k)].map((k, i) => ({
         request_put: { key: b64(k), value: b64(i === 0 ? value : alsoPut[i - 1]![1]) },
       })),
-      failure: [],
+      failure: readKey === undefined ? [] : [{ request_range: { key: b64(readKey) } }],
     });
-    return r.succeeded === true;
+    if (r.succeeded === true) return { created: true };
+    const kv = r.responses?.[0]?.response_range?.kvs?.[0];
+    return kv === undefined ? { created: false } : { created: false, read: unb64(kv.value) };
   }
 
   /** Writes `key` (overwriting). */

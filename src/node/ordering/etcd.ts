@@ -60,6 +60,22 @@ interface BatchRef {
   timestampMs: number;
 }
 
+/** A head record (JSON text) if it names a batch at or after `seq`, else null. */
+function headAfter(text: string | undefined, seq: number): BatchRef | null {
+  if (text === undefined) return null;
+  try {
+    const h = JSON.parse(text) as Partial<BatchRef>;
+    return Number.isSafeInteger(h.seq) &&
+      (h.seq as number) >= seq &&
+      typeof h.hash === 'string' &&
+      Number.isSafeInteger(h.timestampMs)
+      ? { seq: h.seq as number, hash: h.hash, timestampMs: h.timestampMs as number }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Hash of a stored batch (hex SHA-256 of its exact stored text). */
 export const batchHash = (text: string): string => toHex(sha256(utf8(text)));
 
@@ -192,11 +208,12 @@ export class EtcdOrderer implements Orderer {
    */
   private async append(txs: string[]): Promise<void> {
     let delay = 50;
-    let lost = 0;
+    // Without a known tail: the head record first; once a race is lost without a usable head in
+    // the answer, or etcd failed, the batches themselves.
+    let useHead = true;
     while (!this.stopped) {
       try {
-        // After two lost races on the head record, trust only the batches themselves.
-        const t = this.knownTail ?? (lost < 2 ? await this.headOrTail() : await this.tail());
+        const t = this.knownTail ?? (useHead ? await this.headOrTail() : await this.tail());
         const batch: StoredBatch = {
           v: 1,
           seq: t.seq + 1,
@@ -207,18 +224,27 @@ export class EtcdOrderer implements Orderer {
         };
         const text = JSON.stringify(batch);
         const ref: BatchRef = { seq: batch.seq, hash: batchHash(text), timestampMs: batch.timestampMs };
-        const head = JSON.stringify(ref);
-        if (await this.client.createIfAbsent(this.key(batch.seq), text, [[this.keys.headKey, head]])) {
+        // Written only if this number is free and the previous batch exists: a head record that
+        // ran ahead of the batches can cost a retry, never a gap.
+        const outcome = await this.client.createIfAbsentElseRead(
+          this.key(batch.seq),
+          text,
+          [[this.keys.headKey, JSON.stringify(ref)]],
+          this.keys.headKey,
+          batch.seq > 1 ? this.key(batch.seq - 1) : undefined,
+        );
+        if (outcome.created) {
           this.noteTail(ref.seq, ref.hash, ref.timestampMs);
           this.wake?.();
           return;
         }
-        // Another node took this sequence number: read the new tail and try the next one.
-        this.knownTail = null;
-        lost++;
+        // Lost the race (or built on a wrong head): the same transaction returned the head record;
+        // if it names this number or later, try the next one on it.
+        this.knownTail = headAfter(outcome.read, batch.seq);
+        useHead = false;
       } catch (e) {
         this.knownTail = null;
-        lost++; // an unreadable head record must not keep the append from the batches themselves
+        useHead = false; // an unreadable head record must not keep the append from the batches
         this.log('ordering.append.retry', { error: (e as Error).message });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 2000);
