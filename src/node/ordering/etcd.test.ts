@@ -116,6 +116,47 @@ describe('etcd ordering (one member)', () => {
     await Promise.all(nodes.map((n) => n.o.stop()));
   });
 
+  test('a head record that ran ahead of the batches costs a retry, never a gap', async () => {
+    const client = new EtcdClient(etcd.endpoints);
+    const root = `/healthledger/chain-g/${GENESIS.slice(0, 16)}/`;
+    const a = orderer(etcd.endpoints, 'n1', 'chain-g');
+    await a.o.broadcast(['g1']);
+    await until(() => a.delivered.length === 1);
+    await a.o.stop();
+    await client.put(`${root}head`, JSON.stringify({ seq: 1000, hash: 'ee'.repeat(32), timestampMs: 0 }));
+    // A node that already applied batch 1 (it starts at 2, so it knows no tail yet) appends.
+    const delivered: OrderedBatch[] = [];
+    let failed: string | null = null;
+    const b = new EtcdOrderer({
+      endpoints: etcd.endpoints,
+      chainId: 'chain-g',
+      genesisHash: GENESIS,
+      nodeId: 'n2',
+      maxBlockTxs: 50,
+      blockTimeoutMs: 5,
+      clock,
+      pollMs: 20,
+      onFailure: (r) => (failed = r),
+    });
+    b.start(2, a.delivered[0]!.timestampMs, async (batch) => {
+      delivered.push(batch);
+    });
+    try {
+      await b.broadcast(['g2']);
+      await until(() => delivered.length === 1 || failed !== null, 15_000, 'the second batch');
+      assert.equal(failed, null);
+      assert.deepEqual(delivered[0]?.txs, ['g2']);
+      const batches = await client.range(`${root}batch/`, prefixEnd(`${root}batch/`));
+      assert.deepEqual(
+        batches.map((kv) => (JSON.parse(kv.value) as StoredBatch).seq),
+        [1, 2],
+        'appended as batch 2, not 1001',
+      );
+    } finally {
+      await b.stop(); // also when an assertion failed: its watch would keep the process alive
+    }
+  });
+
   test('a tampered batch, or a batch that does not chain, stops delivery and says which', async () => {
     const client = new EtcdClient(etcd.endpoints);
     const a = orderer(etcd.endpoints, 'n1', 'chain-t');
