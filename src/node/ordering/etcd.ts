@@ -22,6 +22,7 @@ import { HealthLedgerError } from '../../protocol/errors.js';
 import { sha256 } from '../../protocol/hash.js';
 import { toHex, utf8 } from '../../protocol/bytes.js';
 import type { BatchHandler, Clock, OrderedBatch, Orderer } from './orderer.js';
+import { BatchCutter } from './batch-cutter.js';
 import { EtcdClient, prefixEnd } from './etcd-client.js';
 import { etcdLayout, type EtcdLayout } from './etcd-keys.js';
 
@@ -86,10 +87,7 @@ export class EtcdOrderer implements Orderer {
   private readonly client: EtcdClient;
   private readonly keys: EtcdLayout;
   private readonly prefix: string;
-  private queue: string[] = [];
-  private cutTimer: ReturnType<typeof setTimeout> | null = null;
-  private firstPendingAt = 0;
-  private appending: Promise<void> | null = null;
+  private readonly cutter: BatchCutter;
   private handler: BatchHandler | null = null;
   private nextSeq = 1;
   private lastTimestampMs = 0;
@@ -109,6 +107,8 @@ export class EtcdOrderer implements Orderer {
   failure: string | null = null;
 
   constructor(private readonly opts: EtcdOrdererOptions) {
+    // append() retries until the batch lands or the orderer stops; it never rejects.
+    this.cutter = new BatchCutter({ ...opts, onCut: (txs) => this.append(txs) });
     this.client = new EtcdClient(opts.endpoints);
     this.keys = etcdLayout(opts.chainId, opts.genesisHash);
     this.prefix = this.keys.batchPrefix;
@@ -121,17 +121,17 @@ export class EtcdOrderer implements Orderer {
 
   /** Transactions waiting to be appended. */
   get pending(): number {
-    return this.queue.length;
+    return this.cutter.pending;
   }
 
   broadcast(txs: readonly string[]): Promise<void> {
     if (this.stopped || this.handler === null)
       return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
-    if (this.queue.length + txs.length > (this.opts.maxPending ?? 200_000))
-      return Promise.reject(new HealthLedgerError('OVERLOADED'));
-    if (this.queue.length === 0) this.firstPendingAt = this.opts.clock.now();
-    for (const t of txs) this.queue.push(t);
-    this.scheduleCut();
+    try {
+      this.cutter.add(txs);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     return Promise.resolve();
   }
 
@@ -144,39 +144,18 @@ export class EtcdOrderer implements Orderer {
     // batch to every node, only to be thrown away (the read loop reads batches by key).
     void this.client.watch(this.keys.headKey, () => this.wake?.(), this.abort.signal, true);
     this.reading = this.readLoop();
+    this.cutter.open();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.cutTimer) clearTimeout(this.cutTimer);
-    this.cutTimer = null;
     this.abort.abort();
     this.wake?.();
-    await this.appending;
+    await this.cutter.close(); // an append in progress gives up once it sees `stopped`
     await this.reading;
   }
 
   // -- appending ------------------------------------------------------------------------------
-
-  private scheduleCut(): void {
-    if (this.appending !== null || this.stopped || this.queue.length === 0) return;
-    const waited = this.opts.clock.now() - this.firstPendingAt;
-    if (this.queue.length >= this.opts.maxBlockTxs || waited >= this.opts.blockTimeoutMs) {
-      if (this.cutTimer) clearTimeout(this.cutTimer);
-      this.cutTimer = null;
-      const txs = this.queue.splice(0, this.opts.maxBlockTxs);
-      this.appending = this.append(txs).finally(() => {
-        this.appending = null;
-        if (this.queue.length > 0) this.firstPendingAt = Math.min(this.firstPendingAt, this.opts.clock.now());
-        this.scheduleCut();
-      });
-    } else if (this.cutTimer === null) {
-      this.cutTimer = setTimeout(() => {
-        this.cutTimer = null;
-        this.scheduleCut();
-      }, this.opts.blockTimeoutMs - waited);
-    }
-  }
 
   /** The last batch in etcd: its sequence number, hash and time (0 / genesis if none). */
   private async tail(): Promise<BatchRef> {
