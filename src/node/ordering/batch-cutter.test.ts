@@ -66,3 +66,24 @@ test('a full queue refuses with OVERLOADED and adds nothing; a closed cutter cut
   assert.equal(cuts.length, 1, 'closed: kept, not cut');
   assert.equal(cutter.pending, 1);
 });
+
+test('offer (an orderer broadcast): NODE_UNAVAILABLE while closed, OVERLOADED when full', async () => {
+  const cutter = new BatchCutter({
+    maxBlockTxs: 10,
+    blockTimeoutMs: 5,
+    clock,
+    maxPending: 2,
+    onCut: async () => {},
+  });
+  const code = (p: Promise<void>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (e as HealthLedgerError).code,
+    );
+  assert.equal(await code(cutter.offer(['a'])), 'NODE_UNAVAILABLE');
+  cutter.open();
+  assert.equal(await code(cutter.offer(['a', 'b', 'c'])), 'OVERLOADED');
+  assert.equal(await code(cutter.offer(['a'])), 'ok');
+  await cutter.close();
+  assert.equal(await code(cutter.offer(['b'])), 'NODE_UNAVAILABLE');
+});

@@ -54,6 +54,21 @@ export class BatchCutter {
     await this.cutting;
   }
 
+  /**
+   * An orderer's `broadcast`: queues transactions if the cutter is open. Rejects with
+   * NODE_UNAVAILABLE when it is closed (not started, stopped or failed) and OVERLOADED (adding
+   * none) when the queue is full.
+   */
+  offer(txs: readonly string[]): Promise<void> {
+    if (this.closed) return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
+    try {
+      this.add(txs);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return Promise.resolve();
+  }
+
   /** Queues transactions. Throws HealthLedgerError OVERLOADED (adding none) when the queue is full. */
   add(txs: readonly string[]): void {
     if (this.pending + txs.length > (this.opts.maxPending ?? 200_000))

@@ -3,7 +3,6 @@
  * time; while the node executes one batch the next accumulates) and numbered in order here.
  * @module
  */
-import { HealthLedgerError } from '../../protocol/errors.js';
 import { BatchCutter } from './batch-cutter.js';
 import type { BatchHandler, Clock, Orderer } from './orderer.js';
 
@@ -20,7 +19,6 @@ export class EmbeddedOrderer implements Orderer {
   private handler: BatchHandler | null = null;
   private nextSeq = 1;
   private lastTimestampMs = 0;
-  private stopped = false;
 
   constructor(private readonly opts: EmbeddedOrdererOptions) {
     this.cutter = new BatchCutter({ ...opts, onCut: (txs) => this.deliver(txs) });
@@ -32,26 +30,17 @@ export class EmbeddedOrderer implements Orderer {
   }
 
   broadcast(txs: readonly string[]): Promise<void> {
-    if (this.stopped || this.handler === null)
-      return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
-    try {
-      this.cutter.add(txs);
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    return Promise.resolve();
+    return this.cutter.offer(txs);
   }
 
   start(nextSeq: number, lastTimestampMs: number, onBatch: BatchHandler): void {
     this.nextSeq = nextSeq;
     this.lastTimestampMs = lastTimestampMs;
     this.handler = onBatch;
-    this.stopped = false;
     this.cutter.open();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.cutter.close();
   }
 
@@ -63,7 +52,6 @@ export class EmbeddedOrderer implements Orderer {
       this.lastTimestampMs = timestampMs;
     } catch {
       // The node failed to apply the batch (it halts itself); stop ordering rather than skip a height.
-      this.stopped = true;
       void this.cutter.close();
     }
   }

@@ -125,14 +125,7 @@ export class EtcdOrderer implements Orderer {
   }
 
   broadcast(txs: readonly string[]): Promise<void> {
-    if (this.stopped || this.handler === null)
-      return Promise.reject(new HealthLedgerError('NODE_UNAVAILABLE'));
-    try {
-      this.cutter.add(txs);
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    return Promise.resolve();
+    return this.cutter.offer(txs);
   }
 
   start(nextSeq: number, lastTimestampMs: number, onBatch: BatchHandler): void {
@@ -306,6 +299,7 @@ export class EtcdOrderer implements Orderer {
   private fail(why: string): void {
     this.failure = why;
     this.stopped = true;
+    void this.cutter.close(); // broadcasts are refused from now on
     this.log('ordering.halted', { reason: why });
     this.opts.onFailure?.(why);
   }
