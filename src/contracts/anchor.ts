@@ -51,12 +51,13 @@ export const putAnchor: Contract<AnchorPayload> = {
     const raw = ctx.get(stateKey);
     const current = raw === undefined ? 0 : (JSON.parse(raw) as AnchorRecord).version;
     if (expectedVersion !== null && expectedVersion !== current) return 'ANCHOR_VERSION_CONFLICT';
+    // Keys in RFC 8785 order, so canonicalize takes its fast path.
     const record: AnchorRecord = {
       commitment,
-      version: current + 1,
-      txId: ctx.txId,
       height: ctx.height,
       timestampMs: ctx.timestampMs,
+      txId: ctx.txId,
+      version: current + 1,
     };
     ctx.put(stateKey, canonicalize(record));
     return 'VALID';

@@ -5,10 +5,10 @@
  * natively) over the jobs {@link prepareBlock} lists, with strict RFC 8032 rules on every node.
  * @module
  */
-import { fromBase64Url, toHex, utf8 } from '../protocol/bytes.js';
+import { fromBase64Url, utf8 } from '../protocol/bytes.js';
 import type { StateWrite } from '../protocol/block.js';
 import type { GenesisPolicies } from '../protocol/genesis.js';
-import { sha256 } from '../protocol/hash.js';
+import { sha256Hex } from '../protocol/hash.js';
 import { decodeRawTx, isDecodeFailure, type DecodedTx, type DecodeFailure } from '../protocol/tx.js';
 import type { ValidationCode } from '../protocol/validation.js';
 import { isInvalid, readMember, type ContractContext, type MemberRecord } from './contract.js';
@@ -72,11 +72,13 @@ export function prepareBlock(
   const txs: PreparedTx[] = [];
   const jobs: SignatureJob[] = [];
   const memberCache = new Map<string, MemberRecord | undefined>();
+  // Decoded once per key per block: blocks hold many transactions from few signers.
+  const keyBytes = new Map<string, Uint8Array>();
   for (let index = 0; index < rawTxs.length; index++) {
     const raw = rawTxs[index]!;
     const decoded = decode(raw, ctx.policies.maxTxBytes);
     if (isDecodeFailure(decoded)) {
-      txs.push({ raw, txId: toHex(sha256(utf8(raw))), decoded: null, early: decoded.code, signer: null });
+      txs.push({ raw, txId: sha256Hex(utf8(raw)), decoded: null, early: decoded.code, signer: null });
       continue;
     }
     const body = decoded.tx.body;
@@ -98,10 +100,20 @@ export function prepareBlock(
       index,
       signature: decoded.signature,
       message: decoded.signingBytes,
-      publicKey: fromBase64Url(signer.publicKey),
+      publicKey: publicKeyBytes(keyBytes, signer.publicKey),
     });
   }
   return { ctx, txs, jobs };
+}
+
+/** `fromBase64Url(key)`, memoized in `cache`. */
+export function publicKeyBytes(cache: Map<string, Uint8Array>, key: string): Uint8Array {
+  let bytes = cache.get(key);
+  if (bytes === undefined) {
+    bytes = fromBase64Url(key);
+    cache.set(key, bytes);
+  }
+  return bytes;
 }
 
 /**

@@ -13,6 +13,8 @@ import { LedgerNode, type SubmitResult } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
 import type { BatchHandler, Orderer } from './ordering/orderer.js';
 import { LedgerStore } from './store/ledger-store.js';
+import { WorkerBlockWriter } from './store/block-writer.js';
+import type { SignedTx } from '../protocol/tx.js';
 
 /** An orderer under the test's control: holds what it is given until `release()`, or refuses it. */
 class HeldOrderer implements Orderer {
@@ -142,4 +144,60 @@ test('orderer refusal: every accepted transaction is answered with its reason, w
     const accepted = await node.submit(txs, { wait: false, timeoutMs: 5_000 });
     assert.deepEqual(codes(accepted), Array(4).fill('accepted'), 'nothing was left pending');
   });
+});
+
+test('state written by blocks committed on the writer thread is read by later blocks and after a restart (the state-key filter never hides a key)', async () => {
+  const c = consortium(['org1']);
+  const nodeKey = generateKeyPair();
+  c.genesis.orgs[0]!.nodes[0]!.publicKey = toBase64Url(nodeKey.publicKey);
+  const admin = c.admin('org1');
+  const dir = mkdtempSync(join(tmpdir(), 'hl-node-'));
+  const path = join(dir, 'ledger.sqlite');
+  // Each update names the version it expects: a read that missed the previous write fails it.
+  const put = (version: number): SignedTx =>
+    tx(admin, 'anchor.put', { key: 'doc-x', commitment: 'ab'.repeat(32), expectedVersion: version });
+  const run = async (versions: number[]): Promise<void> => {
+    const store = LedgerStore.open(path);
+    LedgerNode.prepareStore(store, c.genesis);
+    const writer = await WorkerBlockWriter.open(path);
+    const verifier = await VerifyPool.create({ threads: 1 });
+    const node = LedgerNode.start({
+      store,
+      genesis: c.genesis,
+      nodeId: 'org1-n1',
+      sign: nativeSigner(nodeKey.privateKey),
+      orderer: new EmbeddedOrderer({ maxBlockTxs: 10, blockTimeoutMs: 1, clock: movingClock() }),
+      verifier,
+      clock: movingClock(),
+      writer,
+    });
+    try {
+      for (const v of versions) {
+        const [r] = await node.submit([put(v)], { wait: true, timeoutMs: 5_000 });
+        assert.equal(
+          r?.status === 'committed' && r.commitment.code,
+          'VALID',
+          `update expecting version ${v}`,
+        );
+      }
+      // Two updates in the same block: the second reads the first from the block's own writes.
+      const results = await node.submit([put(versions.at(-1)! + 1), put(versions.at(-1)! + 2)], {
+        wait: true,
+        timeoutMs: 5_000,
+      });
+      assert.deepEqual(
+        results.map((r) => r.status === 'committed' && r.commitment.code),
+        ['VALID', 'VALID'],
+      );
+    } finally {
+      await node.stop(); // closes the writer and the verifier
+      store.close();
+    }
+  };
+  try {
+    await run([0, 1, 2]);
+    await run([5, 6]); // reopened: the filter is rebuilt from the table
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,10 +5,10 @@
  * the node holds no module-level state.
  * @module
  */
-import { fromBase64Url, toHex } from '../protocol/bytes.js';
+import { toHex } from '../protocol/bytes.js';
 import {
   blockHash,
-  logLeafBytes,
+  logLeafHash,
   nextStateRoot,
   signBlockHash,
   signCheckpoint,
@@ -19,12 +19,12 @@ import {
 import { HealthLedgerError } from '../protocol/errors.js';
 import { validateGenesis, type Genesis, type ValidatedGenesis } from '../protocol/genesis.js';
 import { canonicalize } from '../protocol/jcs.js';
-import { CompactRange, consistencyProof, inclusionProof, leafHash } from '../protocol/merkle/index.js';
+import { CompactRange, consistencyProof, inclusionProof } from '../protocol/merkle/index.js';
 import type { Receipt } from '../protocol/receipt.js';
 import { decodeRawTx, decodeTx, isDecodeFailure, type DecodedTx, type SignedTx } from '../protocol/tx.js';
 import type { ValidationCode } from '../protocol/validation.js';
 import { isInvalid, readMember, type MemberRecord } from '../contracts/contract.js';
-import { executeBlock, prepareBlock, type BlockContext } from '../contracts/execute.js';
+import { executeBlock, prepareBlock, publicKeyBytes, type BlockContext } from '../contracts/execute.js';
 import { genesisWrites } from '../contracts/membership.js';
 import { contractRegistry, type ContractRegistry } from '../contracts/registry.js';
 import type { LedgerReader } from '../contracts/state.js';
@@ -101,8 +101,8 @@ export class LedgerNode {
   private readonly log: NonNullable<LedgerNodeOptions['log']>;
   private head: ChainHead;
   private readonly range: CompactRange;
-  /** Signatures this node verified at submission: txId → `sig|publicKey`; spares a second check. */
-  private readonly verified = new Map<string, string>();
+  /** Signatures this node verified at submission: txId → [sig, publicKey]; spares a second check. */
+  private readonly verified = new Map<string, readonly [sig: string, publicKey: string]>();
   /** Transactions decoded at submission, by canonical text: spares decoding them again at execution. */
   private readonly decodedByRaw = new Map<string, DecodedTx>();
   /** Members read since the last block (membership changes only by blocks, so it is cleared per block). */
@@ -167,8 +167,9 @@ export class LedgerNode {
         'store is inconsistent: Merkle nodes do not match the last block (run `healthledger verify`)',
       );
     this.committedHead = { ...this.head };
-    // Build the replay filter now, before any commit is in flight.
+    // Build the replay and state-key filters now, before any commit is in flight.
     this.store.noteConsumed([]);
+    this.store.trackStateKeys();
     this.metrics.setHeight(this.head.height);
   }
 
@@ -235,6 +236,7 @@ export class LedgerNode {
     const candidates: { i: number; txId: string; decoded: DecodedTx; pub: string }[] = [];
     const jobs: { signature: Uint8Array; message: Uint8Array; publicKey: Uint8Array }[] = [];
     const seen = new Set<string>();
+    const keyBytes = new Map<string, Uint8Array>();
     const now = this.opts.clock.now();
     for (let i = 0; i < inputs.length; i++) {
       const d = decodeTx(inputs[i], policies.maxTxBytes);
@@ -273,7 +275,7 @@ export class LedgerNode {
       jobs.push({
         signature: d.signature,
         message: d.signingBytes,
-        publicKey: fromBase64Url(member.publicKey),
+        publicKey: publicKeyBytes(keyBytes, member.publicKey),
       });
     }
     const flags = jobs.length > 0 ? await this.opts.verifier.verifyBatch(jobs) : new Uint8Array(0);
@@ -298,7 +300,7 @@ export class LedgerNode {
         };
         continue;
       }
-      this.verified.set(c.txId, `${c.decoded.tx.sig}|${c.pub}`);
+      this.verified.set(c.txId, [c.decoded.tx.sig, c.pub]);
       this.decodedByRaw.set(c.decoded.encoded, c.decoded);
       this.pending.add(c.txId);
       accepted.push(c.decoded.encoded);
@@ -468,7 +470,7 @@ export class LedgerNode {
       for (const job of prepared.jobs) {
         const p = prepared.txs[job.index]!;
         const cached = this.verified.get(p.txId);
-        if (cached !== undefined && cached === `${p.decoded!.tx.sig}|${p.signer!.publicKey}`)
+        if (cached !== undefined && cached[0] === p.decoded!.tx.sig && cached[1] === p.signer!.publicKey)
           valid[job.index] = 1;
         else toVerify.push(job);
       }
@@ -487,22 +489,24 @@ export class LedgerNode {
       const nodeKeys = new Float64Array(maxNodes);
       const nodeHashes = new Uint8Array(32 * maxNodes);
       let nodes = 0;
+      const keepNode = (level: number, index: number, hash: Uint8Array): void => {
+        nodeKeys[nodes] = merkleNodeKey(level, index);
+        nodeHashes.set(hash, 32 * nodes++);
+      };
+      const txIdBytes = Buffer.from(txIds.buffer, txIds.byteOffset, txIds.byteLength);
       for (let i = 0; i < n; i++) {
         const p = prepared.txs[i]!;
         const code = outcome.codes[i]!;
-        const leaf = logLeafBytes({
+        const leaf = {
           v: 1,
           txId: p.txId,
           sig: p.decoded?.tx.sig ?? '',
           height: ctx.height,
           index: i,
           code,
-        });
-        for (const node of this.range.append(leafHash(leaf, nativeSha256))) {
-          nodeKeys[nodes] = merkleNodeKey(node.level, node.index);
-          nodeHashes.set(node.hash, 32 * nodes++);
-        }
-        txIds.set(Buffer.from(p.txId, 'hex'), 32 * i);
+        } as const;
+        this.range.appendEach(logLeafHash(leaf), keepNode);
+        txIdBytes.write(p.txId, 32 * i, 'hex');
         raws[i] = p.raw;
         // Only the first accepted occurrence of an id is marked spent (replays are recorded, not spent).
         if (code !== 'DUPLICATE_TX' && spent.delete(p.txId)) consumed[i] = 1;
@@ -537,6 +541,7 @@ export class LedgerNode {
       );
       const acceptedIds = outcome.consumedTxIds;
       this.store.noteConsumed(acceptedIds);
+      this.store.noteStateWrites(outcome.writes);
       const block: InFlightBlock = {
         height: header.height,
         writes: new Map(outcome.writes),

@@ -8,10 +8,11 @@
  * - A checkpoint is a node's signed statement of (log size, root, time, height, block hash).
  * @module
  */
-import { fromBase64Url, fromHex, toBase64Url, toHex, utf8 } from './bytes.js';
+import { fromBase64Url, fromHex, toBase64Url, toHex } from './bytes.js';
 import { verify, type Ed25519Verify, type PublicKey } from './ed25519.js';
-import { Domain, domainSeparated, sha256, type Sha256 } from './hash.js';
+import { Domain, domainSeparated, domainSeparatedText, sha256, sha256Text, type Sha256 } from './hash.js';
 import { canonicalBytes } from './jcs.js';
+import { leafHash } from './merkle/rfc9162.js';
 import type { SignedTx } from './tx.js';
 import type { ValidationCode } from './validation.js';
 
@@ -88,6 +89,7 @@ export interface LogLeaf {
 
 const LEAF_ID = /^[0-9a-f]{64}$/;
 const LEAF_SIG = /^[A-Za-z0-9_-]*$/;
+const LEAF_CODE = /^[A-Z_]+$/;
 
 /**
  * The leaf bytes (input to RFC 9162 leaf hashing) for a transaction's outcome: the JCS of
@@ -96,11 +98,29 @@ const LEAF_SIG = /^[A-Za-z0-9_-]*$/;
  * checks both give the same bytes.
  */
 export function logLeafBytes(leaf: LogLeaf): Uint8Array {
-  if (LEAF_ID.test(leaf.txId) && LEAF_SIG.test(leaf.sig) && /^[A-Z_]+$/.test(leaf.code)) {
-    const json = `{"code":"${leaf.code}","height":${leaf.height},"index":${leaf.index},"sig":"${leaf.sig}","txId":"${leaf.txId}","v":${leaf.v}}`;
-    return domainSeparated(Domain.logLeaf, utf8(json));
-  }
-  return domainSeparated(Domain.logLeaf, canonicalBytes(leaf));
+  const json = plainLeafJson(leaf);
+  return json !== null
+    ? domainSeparatedText(Domain.logLeaf, json)
+    : domainSeparated(Domain.logLeaf, canonicalBytes(leaf));
+}
+
+/** The JCS of a leaf whose fields need no escaping (the usual case), or null. */
+function plainLeafJson(leaf: LogLeaf): string | null {
+  if (!LEAF_ID.test(leaf.txId) || !LEAF_SIG.test(leaf.sig) || !LEAF_CODE.test(leaf.code)) return null;
+  return `{"code":"${leaf.code}","height":${leaf.height},"index":${leaf.index},"sig":"${leaf.sig}","txId":"${leaf.txId}","v":${leaf.v}}`;
+}
+
+/** `0x00` (RFC 9162 §2.1.1 leaf prefix), then the log-leaf domain tag and its NUL, as text. */
+const LEAF_HASH_PREFIX = `\u0000${Domain.logLeaf}\u0000`;
+
+/**
+ * The RFC 9162 §2.1.1 leaf hash of a transaction's outcome, `leafHash(logLeafBytes(leaf))`,
+ * hashing the leaf's text directly when it needs no escaping (the hot path: one per
+ * transaction). @example range.append(logLeafHash(leaf))
+ */
+export function logLeafHash(leaf: LogLeaf): Uint8Array {
+  const json = plainLeafJson(leaf);
+  return json !== null ? sha256Text(LEAF_HASH_PREFIX + json) : leafHash(logLeafBytes(leaf));
 }
 
 /** One state change: `value` null deletes the key. */

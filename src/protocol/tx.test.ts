@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../test-support/paths.js';
-import { fromHex, toHex } from './bytes.js';
-import { blockHash, logLeafBytes, type BlockHeader } from './block.js';
+import { fromHex, toHex, utf8 } from './bytes.js';
+import { blockHash, logLeafBytes, logLeafHash, type BlockHeader } from './block.js';
 import { verify } from './ed25519.js';
 import { fromBase64Url } from './bytes.js';
 import { canonicalize } from './jcs.js';
@@ -91,4 +91,44 @@ test('the fast log-leaf encoding equals the generic JCS encoding', async () => {
     ])
       assert.deepEqual(logLeafBytes(leaf), domainSeparated(Domain.logLeaf, canonicalBytes(leaf)));
   }
+});
+
+test('logLeafHash equals the RFC 9162 leaf hash of logLeafBytes, on the fast path and off it', () => {
+  for (const v of V.vectors) {
+    for (const leaf of [
+      { v: 1 as const, txId: v.txId, sig: v.sig, height: 1, index: 0, code: 'VALID' as const },
+      {
+        v: 1 as const,
+        txId: v.txId,
+        sig: '',
+        height: 2 ** 53 - 1,
+        index: 1999,
+        code: 'DUPLICATE_TX' as const,
+      },
+      // Not the fast shape (a character JCS must escape): the generic encoder decides.
+      { v: 1 as const, txId: v.txId, sig: 'a"b', height: 3, index: 4, code: 'VALID' as const },
+    ]) {
+      assert.deepEqual(new Uint8Array(logLeafHash(leaf)), leafHash(logLeafBytes(leaf)));
+    }
+    assert.equal(
+      toHex(logLeafHash({ v: 1, txId: v.txId, sig: v.sig, height: 1, index: 0, code: 'VALID' })),
+      v.leafHash,
+    );
+  }
+});
+
+test('decodeTx: encodedLength is the UTF-8 length of the encoding, with multi-byte payloads', () => {
+  const good = signTx(
+    { ...V.vectors[0]!.body, payload: { note: 'é中😀', key: '\u0000"' } },
+    fromHex(V.privateKeySeed),
+  );
+  const d = decodeTx(good, 65536);
+  assert.ok(!isDecodeFailure(d));
+  assert.equal(d.encodedLength, utf8(d.encoded).length);
+  assert.equal(d.txId, txIdOf(good.body));
+  assert.deepEqual(d.signingBytes, txSigningBytes(good.body));
+  // The size limit applies to those bytes, not to UTF-16 code units.
+  assert.ok(!isDecodeFailure(decodeTx(good, d.encodedLength)));
+  const over = decodeTx(good, d.encodedLength - 1);
+  assert.ok(isDecodeFailure(over) && over.code === 'TX_TOO_LARGE');
 });

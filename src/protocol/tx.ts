@@ -10,9 +10,9 @@
  * @module
  */
 import { randomBytes } from '@noble/hashes/utils.js';
-import { fromBase64Url, toBase64Url, toHex, utf8 } from './bytes.js';
+import { fromBase64Url, toBase64Url } from './bytes.js';
 import { sign as ed25519Sign, SIGNATURE_LENGTH, type PrivateKey } from './ed25519.js';
-import { Domain, domainSeparated, sha256 } from './hash.js';
+import { Domain, domainSeparated, domainSeparatedText, sha256Hex } from './hash.js';
 import { canonicalBytes, canonicalize } from './jcs.js';
 import type { EnvelopeCodes } from './validation.js';
 
@@ -51,6 +51,7 @@ export const TX_TYPE_PATTERN = /^[a-z][a-z0-9-]{0,31}(\.[a-z][a-z0-9-]{0,31}){1,
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{22,64}$/;
 const SIG_PATTERN = /^[A-Za-z0-9_-]{86}$/;
 const BODY_KEYS = ['chainId', 'nonce', 'payload', 'signer', 'timestampMs', 'type', 'v'];
+const BODY_KEY_SET: ReadonlySet<string> = new Set(BODY_KEYS);
 
 /** The exact bytes a signer signs for `body`. */
 export function txSigningBytes(body: TxBody): Uint8Array {
@@ -59,7 +60,7 @@ export function txSigningBytes(body: TxBody): Uint8Array {
 
 /** The transaction id: lower-case hex SHA-256 of the signing bytes. */
 export function txIdOf(body: TxBody): string {
-  return toHex(sha256(txSigningBytes(body)));
+  return sha256Hex(txSigningBytes(body));
 }
 
 /**
@@ -133,9 +134,7 @@ export function decodeTx(input: unknown, maxTxBytes: number): DecodedTx | Decode
   const { body, sig } = input;
   if (typeof sig !== 'string' || !SIG_PATTERN.test(sig)) return fail('sig must be 86 base64url characters');
   if (!isPlainObject(body)) return fail('body must be an object');
-  const bodyKeys = Object.keys(body).sort();
-  if (bodyKeys.length !== BODY_KEYS.length || bodyKeys.some((k, i) => k !== BODY_KEYS[i]))
-    return fail(`body must have exactly the fields ${BODY_KEYS.join(', ')}`);
+  if (!hasExactlyBodyKeys(body)) return fail(`body must have exactly the fields ${BODY_KEYS.join(', ')}`);
   if (body['v'] !== 1) return fail('unsupported envelope version');
   if (typeof body['chainId'] !== 'string' || !ID_PATTERN.test(body['chainId']))
     return fail('invalid chainId');
@@ -155,33 +154,35 @@ export function decodeTx(input: unknown, maxTxBytes: number): DecodedTx | Decode
     return fail(e instanceof Error ? e.message : 'not canonicalizable');
   }
   if (signature.length !== SIGNATURE_LENGTH) return fail('signature must be 64 bytes');
-  // JCS of { body, sig }: keys in order, sig is base64url (no escaping needed).
+  // JCS of { body, sig }: keys in order, sig is base64url (no escaping needed), so only the
+  // body can hold multi-byte characters.
   const encoded = `{"body":${bodyJson},"sig":"${sig}"}`;
-  const encodedLength = utf8Length(encoded);
+  const signingBytes = domainSeparatedText(Domain.transaction, bodyJson);
+  const encodedLength = signingBytes.length - TX_TAG_BYTES + ENVELOPE_BYTES + sig.length;
   if (encodedLength > maxTxBytes)
     return { code: 'TX_TOO_LARGE', reason: `transaction is ${encodedLength} bytes; limit is ${maxTxBytes}` };
   const tx = input as unknown as SignedTx;
-  const signingBytes = domainSeparated(Domain.transaction, utf8(bodyJson));
-  return { tx, txId: toHex(sha256(signingBytes)), signingBytes, signature, encoded, encodedLength };
+  return { tx, txId: sha256Hex(signingBytes), signingBytes, signature, encoded, encodedLength };
+}
+
+/** Bytes of the transaction tag and its NUL in signing bytes. */
+const TX_TAG_BYTES = Domain.transaction.length + 1;
+/** Bytes of `{"body":`, `,"sig":"` and `"}` around the body and signature when encoded. */
+const ENVELOPE_BYTES = '{"body":'.length + ',"sig":"'.length + '"}'.length;
+
+/** True if `body`'s own keys are exactly {@link BODY_KEYS} (any order). */
+function hasExactlyBodyKeys(body: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const key in body) {
+    if (!Object.prototype.hasOwnProperty.call(body, key) || !BODY_KEY_SET.has(key)) return false;
+    n++;
+  }
+  return n === BODY_KEYS.length && Object.getOwnPropertySymbols(body).length === 0;
 }
 
 /** True if `r` is a decoding failure. */
 export function isDecodeFailure(r: DecodedTx | DecodeFailure): r is DecodeFailure {
   return 'code' in r;
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 /**

@@ -59,7 +59,10 @@ test('the SDK bundles for browsers and verifies receipts without Node APIs', asy
   // The context's own UTF-8 codecs: ones passed in from this realm would return this realm's
   // Uint8Array, which a browser (one realm) never sees.
   runInContext(
-    `globalThis.TextEncoder = class { encode(s) { const b = unescape(encodeURIComponent(s)); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return u; } };
+    `globalThis.TextEncoder = class {
+       encode(s) { const b = unescape(encodeURIComponent(s)); const u = new Uint8Array(b.length); for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return u; }
+       encodeInto(s, dest) { const u = this.encode(s); if (u.length > dest.length) throw new Error('test codec: destination too small'); dest.set(u); return { read: s.length, written: u.length }; }
+     };
      globalThis.TextDecoder = class { constructor(_l, o) { this.fatal = !!(o && o.fatal); } decode(u) { let b = ''; for (const x of u) b += String.fromCharCode(x); return decodeURIComponent(escape(b)); } };`,
     ctx,
   );

@@ -25,6 +25,8 @@
  *   break-glass reason, a category, a resource type or any record content.
  * - Inserts and the `meta` height advance in one SQLite transaction per flush, so a crash leaves
  *   the index at a block boundary; blocks arriving close together share one flush (one fsync).
+ *   Blocks with no events write nothing until {@link IDLE_PERSIST_BLOCKS} of them have passed (or
+ *   the index closes): after a crash they are read again, which finds nothing to insert.
  * @module
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
@@ -43,6 +45,11 @@ import {
 const SCHEMA_VERSION = '2';
 /** Blocks indexed per SQLite transaction while catching up. */
 const CATCH_UP_CHUNK = 512;
+/**
+ * Blocks without events advance the stored height at most this often: a block of anchors or
+ * supply-chain events costs no write and no fsync here, and a restart re-reads at most this many.
+ */
+const IDLE_PERSIST_BLOCKS = 256;
 
 /** The kinds of event, by transaction type: [when VALID, otherwise]. */
 export const EVENT_KINDS = {
@@ -327,6 +334,8 @@ export class EventIndex {
   private readonly setMeta: Statement;
   private readonly pageStmt: Statement;
   private indexed: number;
+  /** The height stored in `meta` (may trail {@link indexed} by event-less blocks). */
+  private persisted: number;
   /** Blocks handed over by onBlock and not yet indexed (saves reading them back). */
   private readonly pending = new Map<number, Block>();
   private readonly listeners = new Set<(events: PatientEvent[]) => void>();
@@ -368,6 +377,7 @@ export class EventIndex {
       this.setMeta.run('genesisHash', source.genesis.hash);
     })();
     this.indexed = Number(meta('height') ?? 0);
+    this.persisted = this.indexed;
     this.insert = this.db.prepare(
       'INSERT OR IGNORE INTO events (seq, patient, height, tx_id, type, code, actor, at_ms, detail) ' +
         'VALUES (@seq, @patient, @height, @tx_id, @type, @code, @actor, @at_ms, @detail)',
@@ -471,16 +481,20 @@ export class EventIndex {
   }
 
   private indexRange(from: number, to: number): Row[] {
+    const found: Row[] = [];
+    for (let h = from; h <= to; h++) {
+      const block = this.pending.get(h) ?? this.source.getBlock(h);
+      if (block === undefined) throw new Error(`block ${h} is missing from the ledger`);
+      for (const r of eventRowsOf(block, (k) => this.source.getState(k))) found.push(r);
+    }
     const rows: Row[] = [];
-    this.db.transaction(() => {
-      for (let h = from; h <= to; h++) {
-        const block = this.pending.get(h) ?? this.source.getBlock(h);
-        if (block === undefined) throw new Error(`block ${h} is missing from the ledger`);
-        for (const r of eventRowsOf(block, (k) => this.source.getState(k)))
-          if (this.insert.run(r).changes === 1) rows.push(r);
-      }
-      this.setMeta.run('height', String(to));
-    })();
+    if (found.length > 0 || to - this.persisted >= IDLE_PERSIST_BLOCKS) {
+      this.db.transaction(() => {
+        for (const r of found) if (this.insert.run(r).changes === 1) rows.push(r);
+        this.setMeta.run('height', String(to));
+      })();
+      this.persisted = to;
+    }
     for (let h = from; h <= to; h++) this.pending.delete(h);
     this.indexed = to;
     return rows;
@@ -495,6 +509,7 @@ export class EventIndex {
           this.indexed + 1,
           Math.min(this.source.chainHead().height, this.indexed + CATCH_UP_CHUNK),
         );
+      if (this.persisted < this.indexed) this.setMeta.run('height', String(this.indexed));
     } catch (e) {
       this.log('events.index.failed', { height: this.indexed + 1, error: (e as Error).message });
     }

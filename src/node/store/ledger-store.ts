@@ -11,7 +11,7 @@ import type { BlockHeader, Checkpoint, SignedCheckpoint, StateWrite } from '../.
 import type { Genesis } from '../../protocol/genesis.js';
 import type { PerfectNodeReader } from '../../protocol/merkle/index.js';
 import type { ValidationCode } from '../../protocol/validation.js';
-import { ScalableTxIdFilter } from './txid-filter.js';
+import { ScalableTxIdFilter, StateKeyFilter } from './txid-filter.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -85,6 +85,8 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
 export class LedgerStore implements PerfectNodeReader {
   /** Accepted tx ids, so most replay checks skip SQLite; built lazily from the index. */
   private filter: ScalableTxIdFilter | null = null;
+  /** Keys ever written to state, once {@link LedgerStore.trackStateKeys} is called; null before. */
+  private stateKeys: StateKeyFilter | null = null;
   private readonly st: {
     getState: Statement<[string], string>;
     putState: Statement<[string, string]>;
@@ -211,7 +213,30 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   getState(key: string): string | undefined {
+    // Most reads of a new key (an anchor, a consent, an event id) find nothing: skip SQLite.
+    if (this.stateKeys !== null && !this.stateKeys.mightContain(key)) return undefined;
     return this.st.getState.get(key);
+  }
+
+  /**
+   * Puts a filter of the state's keys in front of {@link LedgerStore.getState}. Only for the
+   * connection of the node that executes blocks: it must report every key it hands to another
+   * connection for commit through {@link LedgerStore.noteStateWrites} before that commit, or a
+   * read could miss a key. Call before commits are in flight.
+   */
+  trackStateKeys(): void {
+    if (this.stateKeys !== null) return;
+    const count = (this.db.prepare('SELECT count(*) AS n FROM state').get() as { n: number }).n;
+    const f = new StateKeyFilter(Math.max(count * 2, 1 << 16));
+    const keys = this.db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>;
+    for (const key of keys) f.add(key);
+    this.stateKeys = f;
+  }
+
+  /** Records the keys a block about to be committed (possibly by another connection) writes. */
+  noteStateWrites(writes: Iterable<StateWrite>): void {
+    if (this.stateKeys === null) return;
+    for (const [key] of writes) this.stateKeys.add(key);
   }
 
   isTxConsumed(txId: string): boolean {
@@ -288,6 +313,7 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   private applyWrites(writes: readonly StateWrite[]): void {
+    this.noteStateWrites(writes);
     for (const [k, v] of writes) {
       if (v === null) this.st.delState.run(k);
       else this.st.putState.run(k, v);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { ScalableTxIdFilter, TxIdFilter } from './txid-filter.js';
+import { ScalableTxIdFilter, StateKeyFilter, TxIdFilter } from './txid-filter.js';
 
 const id = (): string => randomBytes(32).toString('hex');
 
@@ -31,4 +31,19 @@ test('the scalable filter grows without losing any id', () => {
   let fp = 0;
   for (let i = 0; i < 20_000; i++) if (f.mightContain(id())) fp++;
   assert.ok(fp / 20_000 < 0.05, `false-positive rate ${fp / 20_000}`);
+});
+
+test('state keys: no false negatives and a low false-positive rate for similar, structured keys', () => {
+  const f = new StateKeyFilter(1);
+  // Keys as contracts write them: long shared prefixes, short varying suffixes, some non-ASCII.
+  const added: string[] = [];
+  for (let i = 0; i < 200_000; i++) added.push(`anchor/st-mary/clinician-${i % 97}/doc-${i}`);
+  for (let i = 0; i < 1000; i++) added.push(`consent/pat-é中-${i}/😀`);
+  for (const k of added) f.add(k);
+  assert.ok(f.generations > 1, 'expected growth');
+  for (const k of added) assert.equal(f.mightContain(k), true, `false negative for ${k}`);
+  let fp = 0;
+  for (let i = 0; i < 50_000; i++) if (f.mightContain(`anchor/st-mary/clinician-${i % 97}/doc-x${i}`)) fp++;
+  assert.ok(fp / 50_000 < 0.03, `false-positive rate ${fp / 50_000}`);
+  assert.equal(f.mightContain(''), false);
 });

@@ -7,7 +7,7 @@
 import { sha256 } from '../hash.js';
 import type { Sha256 } from '../hash.js';
 import { MerkleProofError } from './errors.js';
-import { checkCount, checkHash, copyBytes, emptyRootFor, pow2 } from './internal.js';
+import { checkCount, checkHash, copyBytes, emptyRootFor, plainBytes, pow2 } from './internal.js';
 import type { PerfectNodeReader } from './prover.js';
 import { nodeHash } from './rfc9162.js';
 
@@ -37,6 +37,8 @@ export class CompactRange {
   #size = 0;
   /** Frontier nodes, highest level (leftmost) first. */
   #nodes: PerfectNode[] = [];
+  /** `0x01 || left || right` (RFC 9162 §2.1.1), filled per interior node. */
+  readonly #nodeInput = new Uint8Array(65).fill(1, 0, 1);
 
   /** An empty range (size 0). */
   constructor(options: CompactRangeOptions = {}) {
@@ -55,29 +57,50 @@ export class CompactRange {
    *   `SIZE_OUT_OF_RANGE` if the size would exceed `Number.MAX_SAFE_INTEGER`
    */
   append(leafHash: Uint8Array): PerfectNode[] {
+    const completed: PerfectNode[] = [];
+    this.appendEach(leafHash, (level, index, hash) =>
+      completed.push({ level, index, hash: copyBytes(hash) }),
+    );
+    return completed;
+  }
+
+  /**
+   * {@link CompactRange.append} without the copies, for hot loops that store the nodes as they
+   * come: `visit` sees each completed node in the same order. `hash` is the range's own array,
+   * valid to read (not to keep or modify) during the call; `visit` must not throw.
+   * @example range.appendEach(leafHash(entry), (level, index, hash) => out.set(hash, 32 * n++))
+   */
+  appendEach(leafHash: Uint8Array, visit: (level: number, index: number, hash: Uint8Array) => void): void {
     checkHash(leafHash, 'leaf hash');
     if (this.#size >= Number.MAX_SAFE_INTEGER) {
       throw new MerkleProofError('SIZE_OUT_OF_RANGE', 'tree size would exceed Number.MAX_SAFE_INTEGER');
     }
-    let node: PerfectNode = { level: 0, index: this.#size, hash: copyBytes(leafHash) };
-    const completed: PerfectNode[] = [node];
-    // Merge with the frontier while its lowest node is the left sibling of `node`.
+    let level = 0;
+    let index = this.#size;
+    let hash = copyBytes(leafHash);
+    visit(level, index, hash);
+    // Merge with the frontier while its lowest node is the left sibling of the new node.
     for (
       let last = this.#nodes.at(-1);
-      last !== undefined && last.level === node.level;
+      last !== undefined && last.level === level;
       last = this.#nodes.at(-1)
     ) {
       this.#nodes.pop();
-      node = {
-        level: node.level + 1,
-        index: last.index / 2,
-        hash: nodeHash(last.hash, node.hash, this.#hash),
-      };
-      completed.push(node);
+      hash = this.#nodeHash(last.hash, hash);
+      level++;
+      index = last.index / 2;
+      visit(level, index, hash);
     }
-    this.#nodes.push(node);
+    this.#nodes.push({ level, index, hash });
     this.#size++;
-    return completed.map((n) => ({ level: n.level, index: n.index, hash: copyBytes(n.hash) }));
+  }
+
+  /** {@link nodeHash} through one reused input buffer (no concatenation per node). */
+  #nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+    const input = this.#nodeInput;
+    input.set(left, 1);
+    input.set(right, 33);
+    return plainBytes(this.#hash(input));
   }
 
   /** Root hash `MTH(D[size])` (RFC 9162 §2.1.1): the frontier folded right to left; `SHA-256("")` when empty. */

@@ -240,6 +240,23 @@ describe('CompactRange', () => {
     }
   });
 
+  test('appendEach visits exactly the nodes append returns, in order, with any hash (plain or Buffer)', () => {
+    const native: Sha256 = (d) => createHash('sha256').update(d).digest();
+    for (const hash of [H, native]) {
+      const a = new CompactRange({ hash });
+      const b = new CompactRange({ hash });
+      for (let n = 0; n < MAX; n++) {
+        const visited: PerfectNode[] = [];
+        b.appendEach(leaves[n]!, (level, index, h) =>
+          visited.push({ level, index, hash: new Uint8Array(h) }),
+        );
+        assert.deepEqual(visited, a.append(leaves[n]!), `leaf ${n}`);
+        assert.deepEqual(b.root(), refRoot[n + 1]);
+      }
+      assert.deepEqual(b.frontier(), a.frontier());
+    }
+  });
+
   test('fromNodes rebuilds the same frontier, root and future appends at every size', () => {
     for (let n = 0; n <= MAX; n++) {
       const reader = store.reader(n);
