@@ -5,6 +5,8 @@
  * locks or leases are used anywhere (Jepsen found etcd locks unsafe).
  * @module
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { HealthLedgerError } from '../../protocol/errors.js';
 
 /** One key-value as read. */
@@ -32,28 +34,40 @@ export function prefixEnd(prefix: string): string {
 
 export class EtcdClient {
   private current = 0;
+  /**
+   * Kept-alive connections, per client. Plain `node:http` rather than `fetch`: a node makes
+   * several etcd calls per batch, and fetch's web-stream machinery cost more CPU than the calls.
+   */
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }),
+  };
 
   constructor(
     private readonly endpoints: readonly string[],
     private readonly timeoutMs = 3000,
   ) {
     if (endpoints.length === 0) throw new Error('etcd: at least one endpoint');
+    for (const e of endpoints) {
+      const { protocol } = new URL(e);
+      if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`etcd: unsupported endpoint ${e}`);
+    }
+  }
+
+  /** Closes idle kept-alive connections (in-flight calls finish or fail on their own). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /** POSTs to the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
   private async call<T>(path: string, body: unknown): Promise<T> {
+    const payload = JSON.stringify(body);
     let last: unknown;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
       const endpoint = this.endpoints[(this.current + attempt) % this.endpoints.length]!;
       try {
-        const res = await fetch(new URL(path, endpoint), {
-          method: 'POST',
-          body: JSON.stringify(body),
-          headers: { 'content-type': 'application/json' },
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
+        const text = await this.post(endpoint, path, payload);
         this.current = (this.current + attempt) % this.endpoints.length;
         return JSON.parse(text) as T;
       } catch (e) {
@@ -61,6 +75,59 @@ export class EtcdClient {
       }
     }
     throw new HealthLedgerError('ORDERING_UNAVAILABLE', `etcd: ${(last as Error)?.message ?? 'unreachable'}`);
+  }
+
+  /** One POST with a whole-call deadline; resolves to the body of a 2xx answer. */
+  private post(endpoint: string, path: string, payload: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const req = this.open(endpoint, path, payload, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+        res.on('end', () => {
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status > 299) reject(new Error(`HTTP ${status}: ${text.slice(0, 200)}`));
+          else resolve(text);
+        });
+      });
+      const timer = setTimeout(
+        () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      req.on('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+  }
+
+  /** Starts a JSON POST to `endpoint` + `path` on this client's kept-alive connections. */
+  private open(
+    endpoint: string,
+    path: string,
+    payload: string,
+    onResponse: (res: IncomingMessage) => void,
+    signal?: AbortSignal,
+  ): ReturnType<typeof httpRequest> {
+    const url = new URL(path, endpoint);
+    const secure = url.protocol === 'https:';
+    const req = (secure ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'POST',
+        agent: secure ? this.agents.https : this.agents.http,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        ...(signal === undefined ? {} : { signal }),
+      },
+      onResponse,
+    );
+    req.end(payload);
+    return req;
   }
 
   /** Keys in [key, rangeEnd), ascending (or descending), at most `limit`; linearizable. */
@@ -152,26 +219,28 @@ export class EtcdClient {
   async watch(prefix: string, onChange: () => void, signal: AbortSignal, exact = false): Promise<void> {
     while (!signal.aborted) {
       const endpoint = this.endpoints[this.current % this.endpoints.length]!;
-      try {
-        const res = await fetch(new URL('/v3/watch', endpoint), {
-          method: 'POST',
-          body: JSON.stringify({
-            create_request: exact
-              ? { key: b64(prefix) }
-              : { key: b64(prefix), range_end: Buffer.from(prefixEnd(prefix), 'latin1').toString('base64') },
-          }),
-          headers: { 'content-type': 'application/json' },
+      const payload = JSON.stringify({
+        create_request: exact
+          ? { key: b64(prefix) }
+          : { key: b64(prefix), range_end: Buffer.from(prefixEnd(prefix), 'latin1').toString('base64') },
+      });
+      // Every chunk of the stream is a wake-up; the stream ending or failing means reconnect
+      // (possibly to another endpoint) after a pause, and polling covers the gap.
+      await new Promise<void>((done) => {
+        const req = this.open(
+          endpoint,
+          '/v3/watch',
+          payload,
+          (res) => {
+            res.on('data', () => onChange());
+            res.on('end', done);
+            res.on('error', () => done());
+            res.on('close', done);
+          },
           signal,
-        });
-        const reader = res.body!.getReader();
-        for (;;) {
-          const { done } = await reader.read();
-          if (done) break;
-          onChange();
-        }
-      } catch {
-        // Reconnect (possibly to another endpoint) after a pause; polling covers the gap.
-      }
+        );
+        req.on('error', () => done());
+      });
       if (signal.aborted) return;
       this.current++;
       await new Promise((r) => setTimeout(r, 200));
@@ -183,13 +252,17 @@ export class EtcdClient {
 export async function waitForEtcd(url: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const client = new EtcdClient([url], 1000);
-  for (;;) {
-    try {
-      await client.range('/probe', '/probf', { limit: 1 });
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`etcd at ${url} did not become ready`);
-      await new Promise((r) => setTimeout(r, 100));
+  try {
+    for (;;) {
+      try {
+        await client.range('/probe', '/probf', { limit: 1 });
+        return;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`etcd at ${url} did not become ready`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
+  } finally {
+    client.close();
   }
 }

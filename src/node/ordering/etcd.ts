@@ -146,6 +146,7 @@ export class EtcdOrderer implements Orderer {
     this.wake?.();
     await this.cutter.close(); // an append in progress gives up once it sees `stopped`
     await this.reading;
+    this.client.close();
   }
 
   // -- appending ------------------------------------------------------------------------------

@@ -15,11 +15,24 @@ export type Probes = (key: string, out: Uint32Array) => void;
 
 /**
  * Transaction ids are SHA-256 outputs (hex), so their bits already are independent uniform
- * hashes: the probes are read straight from the id.
+ * hashes: two 32-bit words are read straight from the id and combined by double hashing
+ * (Kirsch & Mitzenmacher, 2006).
  */
 export const txIdProbes: Probes = (txIdHex, out) => {
-  for (let i = 0; i < PROBES; i++) out[i] = parseInt(txIdHex.slice(i * 8, i * 8 + 8), 16);
+  const h1 = hexWord(txIdHex, 0);
+  const h2 = hexWord(txIdHex, 8) | 1;
+  for (let i = 0; i < PROBES; i++) out[i] = (h1 + Math.imul(i, h2)) >>> 0;
 };
+
+/** The 32-bit word of 8 hex digits at `at` (no slicing; a non-hex digit reads as some value). */
+function hexWord(hex: string, at: number): number {
+  let w = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = hex.charCodeAt(i);
+    w = (w << 4) | (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return w >>> 0;
+}
 
 /**
  * Arbitrary text (state keys): two 32-bit hashes of the UTF-16 code units (FNV-1a and a
