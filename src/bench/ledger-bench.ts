@@ -18,6 +18,7 @@ import { createIdentity, initHome } from '../cli/home-init.js';
 import { homePaths, loadHome, readIdentity, type NodeConfig } from '../node/home.js';
 import { nativeSigner } from '../node/crypto/native.js';
 import { repoRoot } from '../test-support/paths.js';
+import { LoadClient } from './load-client.js';
 
 export interface LedgerBenchResult {
   tps: number;
@@ -117,6 +118,7 @@ export async function benchLedger(opts: {
   writeFileSync(cfgPath, JSON.stringify({ ...cfg, verifyThreads: opts.verifyThreads }));
   const { genesis } = loadHome(dir);
   const { child, url } = await startNodeProcess(dir);
+  const load = new LoadClient();
   try {
     const client = new HealthLedgerClient({ baseUrl: url, genesis });
     const admin = identityFromFile(readIdentity(dir, 'st-mary/admin'));
@@ -170,12 +172,10 @@ export async function benchLedger(opts: {
       while (next < bodies.length) {
         const body = bodies[next++]!;
         const s = performance.now();
-        const res = await fetch(`${url}/v1/transactions/batch?wait=true&timeoutMs=60000`, {
-          method: 'POST',
+        const json = await load.postJson<{ results: { status: string; code?: string }[] }>(
+          `${url}/v1/transactions/batch?wait=true&timeoutMs=60000`,
           body,
-          headers: { 'content-type': 'application/json' },
-        });
-        const json = (await res.json()) as { results: { status: string; code?: string }[] };
+        );
         const ms = performance.now() - s;
         for (const r of json.results) {
           if (r.status !== 'committed' || r.code !== 'VALID')
@@ -213,12 +213,10 @@ export async function benchLedger(opts: {
       while (nextSingle < singles.length) {
         const body = singles[nextSingle++]!;
         const s = performance.now();
-        const res = await fetch(`${url}/v1/transactions?wait=true`, {
-          method: 'POST',
+        const r = await load.postJson<{ status: string; code?: string }>(
+          `${url}/v1/transactions?wait=true`,
           body,
-          headers: { 'content-type': 'application/json' },
-        });
-        const r = (await res.json()) as { status: string; code?: string };
+        );
         if (r.status !== 'committed' || r.code !== 'VALID')
           throw new Error(`bench: single not committed: ${JSON.stringify(r)}`);
         single.push(performance.now() - s);
@@ -244,6 +242,7 @@ export async function benchLedger(opts: {
       single_tps: Math.round(single.length / singleSeconds),
     };
   } finally {
+    load.close();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });

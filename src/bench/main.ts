@@ -86,7 +86,17 @@ const verifyFields = {
 };
 // `--only embedded`: verification and the embedded node only (the other parts take minutes).
 if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'embedded') {
-  const { tps, p50_ms, p99_ms, single_p50_ms, single_p99_ms, committed, seconds, node_cpu_cores } = ledger;
+  const {
+    tps,
+    p50_ms,
+    p99_ms,
+    single_p50_ms,
+    single_p99_ms,
+    committed,
+    seconds,
+    node_cpu_cores,
+    client_cpu_cores,
+  } = ledger;
   process.stdout.write(
     JSON.stringify({
       bench: 'embedded-node',
@@ -99,6 +109,7 @@ if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only
       committed,
       seconds,
       node_cpu_cores,
+      client_cpu_cores,
       cores,
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,

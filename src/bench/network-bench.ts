@@ -15,6 +15,7 @@ import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { loadHome, readIdentity } from '../node/home.js';
 import { nativeSigner } from '../node/crypto/native.js';
 import { networkUp } from '../cli/network.js';
+import { LoadClient } from './load-client.js';
 import { freePort } from './ledger-bench.js';
 
 export interface NetworkBenchResult {
@@ -70,6 +71,7 @@ export async function benchNetwork(opts: {
     }
     const latencies: number[] = [];
     let committed = 0;
+    const load = new LoadClient();
     const t0 = performance.now();
     await Promise.all(
       net.layout.nodes.flatMap((n, i) => {
@@ -79,12 +81,10 @@ export async function benchNetwork(opts: {
           while (next < queue.length) {
             const body = queue[next++]!;
             const s = performance.now();
-            const res = await fetch(`${n.url}/v1/transactions/batch?wait=true&timeoutMs=60000`, {
-              method: 'POST',
+            const r = await load.postJson<{ results: { status: string; code?: string }[] }>(
+              `${n.url}/v1/transactions/batch?wait=true&timeoutMs=60000`,
               body,
-              headers: { 'content-type': 'application/json' },
-            });
-            const r = (await res.json()) as { results: { status: string; code?: string }[] };
+            );
             const ms = performance.now() - s;
             for (const x of r.results)
               if (x.status === 'committed' && x.code === 'VALID') {
@@ -96,6 +96,7 @@ export async function benchNetwork(opts: {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    load.close();
     let agreed = false;
     for (let i = 0; i < 100 && !agreed; i++) {
       const heads = await Promise.all(clients.map((c) => c.health()));
