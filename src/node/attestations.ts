@@ -68,6 +68,9 @@ export class AttestationService {
   lowestApplied = 0;
   private appliedHeight = 0;
   private reporting = false;
+  /** Attestations of committed blocks not yet sent, oldest first. */
+  private readonly unpublished: Attestation[] = [];
+  private publishing: Promise<void> | null = null;
 
   constructor(private readonly opts: AttestationServiceOptions) {
     this.client = new EtcdClient(opts.endpoints);
@@ -80,26 +83,47 @@ export class AttestationService {
     this.timer = setInterval(() => void this.check(), opts.intervalMs ?? 250);
   }
 
-  /** Publishes this node's attestation of `block` (once; a retry finds it already there). */
-  private async publish(block: Pick<Block, 'header' | 'hash'>): Promise<void> {
-    const a = attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign);
-    try {
-      await this.client.createIfAbsent(this.keys.attestKey(a.height, a.nodeId), JSON.stringify(a));
-      // Durably applied up to here (the block was committed before onBlock fired); reported at
-      // most twice a second — compaction only needs a lower bound.
-      this.appliedHeight = Math.max(this.appliedHeight, a.height);
-      if (!this.reporting) {
-        this.reporting = true;
-        setTimeout(() => {
-          this.reporting = false;
-          void this.client
-            .put(this.keys.appliedKey(this.opts.nodeId), String(this.appliedHeight))
-            .catch((e: unknown) => this.log('attestation.applied.failed', { error: (e as Error).message }));
-        }, 500);
+  /**
+   * Queues this node's attestation of `block` for publishing. Attestations of blocks committed
+   * close together go to etcd in one transaction (one Raft entry instead of one per block); each
+   * is still its own key, written once.
+   */
+  private publish(block: Pick<Block, 'header' | 'hash'>): Promise<void> {
+    this.unpublished.push(attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign));
+    this.publishing ??= this.publishQueued().finally(() => (this.publishing = null));
+    return this.publishing;
+  }
+
+  /** Publishes queued attestations, up to {@link PUBLISH_BATCH} per transaction, until none are left. */
+  private async publishQueued(): Promise<void> {
+    // Let the blocks committing right now join this transaction.
+    await new Promise((r) => setImmediate(r));
+    while (this.unpublished.length > 0) {
+      const batch = this.unpublished.splice(0, PUBLISH_BATCH);
+      const pairs = batch.map((a) => [this.keys.attestKey(a.height, a.nodeId), JSON.stringify(a)] as const);
+      try {
+        // One key already there (a retry, a restart) fails the whole transaction: then one by one.
+        if (!(await this.client.createAllIfAbsent(pairs)))
+          for (const [key, value] of pairs) await this.client.createIfAbsent(key, value);
+        // Durably applied up to here (the block was committed before onBlock fired).
+        this.appliedHeight = Math.max(this.appliedHeight, ...batch.map((a) => a.height));
+        this.reportApplied();
+      } catch (e) {
+        this.log('attestation.publish.failed', { height: batch[0]!.height, error: (e as Error).message });
       }
-    } catch (e) {
-      this.log('attestation.publish.failed', { height: a.height, error: (e as Error).message });
     }
+  }
+
+  /** Reports the applied height at most twice a second: compaction only needs a lower bound. */
+  private reportApplied(): void {
+    if (this.reporting) return;
+    this.reporting = true;
+    setTimeout(() => {
+      this.reporting = false;
+      void this.client
+        .put(this.keys.appliedKey(this.opts.nodeId), String(this.appliedHeight))
+        .catch((e: unknown) => this.log('attestation.applied.failed', { error: (e as Error).message }));
+    }, 500);
   }
 
   /** The attestations published for `height` (verified; forged ones are dropped). */
@@ -118,12 +142,17 @@ export class AttestationService {
       const [first] = await this.client.range(attestPrefix, prefixEnd(attestPrefix), { limit: 1 });
       const firstAttested = first === undefined ? 1 : this.keys.heightOfAttestKey(first.key);
       if (this.status.confirmedHeight + 1 < firstAttested) this.status.confirmedHeight = firstAttested - 1;
-      for (let h = this.status.confirmedHeight + 1; h <= head && h <= this.status.confirmedHeight + 64; h++) {
+      const from = this.status.confirmedHeight + 1;
+      const to = Math.min(head, this.status.confirmedHeight + CHECK_WINDOW);
+      // One read for the whole window, not one per height.
+      const window: Map<number, (Attestation & { org: string })[]> =
+        from <= to ? await attestationsBetween(this.client, this.opts.genesis, from, to) : new Map();
+      for (let h = from; h <= to; h++) {
         const mine = this.opts.node.getBlockHeader(h);
         if (mine === undefined) return;
         const ours = `${mine.header.logRoot}/${mine.header.stateRoot}`;
         const byOrg = new Map<string, string>();
-        const published = await this.forHeight(h);
+        const published = window.get(h) ?? [];
         // Attest what was committed before a restart or while etcd was unreachable.
         if (!published.some((a) => a.nodeId === this.opts.nodeId)) await this.publish(mine);
         for (const a of published)
@@ -192,6 +221,50 @@ export class AttestationService {
   }
 }
 
+/** Attestations sent to etcd in one transaction, at most. */
+const PUBLISH_BATCH = 64;
+/** Heights compared per check. */
+const CHECK_WINDOW = 64;
+
+/**
+ * The genuine attestations published for heights `from..to`, by height (signatures checked;
+ * forged ones, and ones whose key and content disagree on the height, dropped).
+ */
+export async function attestationsBetween(
+  client: EtcdClient,
+  genesis: ValidatedGenesis,
+  from: number,
+  to: number,
+): Promise<Map<number, (Attestation & { org: string })[]>> {
+  const keys = layoutOf(genesis);
+  const kvs = await client.range(keys.attestHeightPrefix(from), keys.attestHeightPrefix(to + 1));
+  const out = new Map<number, (Attestation & { org: string })[]>();
+  for (const kv of kvs) {
+    const height = keys.heightOfAttestKey(kv.key);
+    const a = genuineAttestation(kv.value, genesis, height);
+    if (a === null) continue;
+    const list = out.get(height);
+    if (list) list.push(a);
+    else out.set(height, [a]);
+  }
+  return out;
+}
+
+/** The attestation in `value` if it is genuine and for `height`, else null. */
+function genuineAttestation(
+  value: string,
+  genesis: ValidatedGenesis,
+  height: number,
+): (Attestation & { org: string }) | null {
+  try {
+    const a = JSON.parse(value) as Attestation;
+    const org = attestationOrg(a, genesis, verifyAttestationSignature);
+    return org !== null && a.height === height ? { ...a, org } : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The genuine attestations published for `height` (signatures checked; forged ones dropped). */
 export async function attestationsAt(
   client: EtcdClient,
@@ -201,12 +274,7 @@ export async function attestationsAt(
   const from = layoutOf(genesis).attestHeightPrefix(height);
   const kvs = await client.range(from, prefixEnd(from));
   return kvs.flatMap((kv) => {
-    try {
-      const a = JSON.parse(kv.value) as Attestation;
-      const org = attestationOrg(a, genesis, verifyAttestationSignature);
-      return org !== null && a.height === height ? [{ ...a, org }] : [];
-    } catch {
-      return [];
-    }
+    const a = genuineAttestation(kv.value, genesis, height);
+    return a === null ? [] : [a];
   });
 }

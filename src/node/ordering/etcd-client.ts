@@ -197,6 +197,20 @@ export class EtcdClient {
     return kv === undefined ? { created: false } : { created: false, read: unb64(kv.value) };
   }
 
+  /**
+   * Creates every key of `pairs` in one transaction if none of them exists yet; true if it did
+   * (false, writing nothing, if any already existed).
+   */
+  async createAllIfAbsent(pairs: readonly (readonly [string, string])[]): Promise<boolean> {
+    if (pairs.length === 0) return true;
+    const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', {
+      compare: pairs.map(([k]) => ({ key: b64(k), target: 'CREATE', result: 'EQUAL', create_revision: '0' })),
+      success: pairs.map(([k, v]) => ({ request_put: { key: b64(k), value: b64(v) } })),
+      failure: [],
+    });
+    return r.succeeded === true;
+  }
+
   /** Writes `key` (overwriting). */
   async put(key: string, value: string): Promise<void> {
     await this.call('/v3/kv/put', { key: b64(key), value: b64(value) });

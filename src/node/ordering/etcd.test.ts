@@ -13,6 +13,14 @@ import type { OrderedBatch } from './orderer.js';
 import { startEtcdCluster, type EtcdCluster } from '../../test-support/etcd.js';
 import { startTestNetwork } from '../../test-support/harness.js';
 import { homePaths, loadHome, writeJson } from '../home.js';
+import { AttestationService, attestationsBetween, attest } from '../attestations.js';
+import { layoutOf } from './etcd-keys.js';
+import { consortium } from '../../test-support/ledger-fixture.js';
+import { generateKeyPair } from '../../protocol/ed25519.js';
+import { toBase64Url } from '../../protocol/bytes.js';
+import { validateGenesis } from '../../protocol/genesis.js';
+import type { Block, BlockHeader } from '../../protocol/block.js';
+import { nativeSigner } from '../crypto/native.js';
 
 const GENESIS = 'ab'.repeat(32);
 const clock = { now: () => Date.now() };
@@ -260,5 +268,80 @@ describe('etcd ordering (three members)', () => {
     );
     await etcd.members[0]!.restart();
     await n.o.stop();
+  });
+});
+
+describe('attestations through etcd', () => {
+  let etcd: EtcdCluster;
+  before(async () => {
+    etcd = await startEtcdCluster(1);
+  });
+  after(() => etcd.stop());
+
+  test('blocks committed together are attested in one transaction, each under its own key; a check reads a window at once and ignores forgeries', async () => {
+    const c = consortium(['org1', 'org2', 'org3']);
+    const keys = c.genesis.orgs.map((o) => {
+      const k = generateKeyPair();
+      o.nodes[0]!.publicKey = toBase64Url(k.publicKey);
+      return k;
+    });
+    const genesis = validateGenesis(c.genesis);
+    const blocks = Array.from({ length: 100 }, (_, i) => ({
+      header: { height: i + 1, logRoot: 'aa'.repeat(32), stateRoot: `${i}`.padStart(64, '0') } as BlockHeader,
+      hash: `${i + 1}`.padStart(64, 'f'),
+    }));
+    const services = [0, 1].map((i) => {
+      const listeners = new Set<(b: Block) => void>();
+      const service = new AttestationService({
+        endpoints: etcd.endpoints,
+        genesis,
+        nodeId: `org${i + 1}-n1`,
+        sign: nativeSigner(keys[i]!.privateKey),
+        intervalMs: 30,
+        node: {
+          onBlock: (l) => {
+            listeners.add(l);
+            return () => listeners.delete(l);
+          },
+          getBlockHeader: (h) => blocks[h - 1],
+          chainHead: () => ({ height: blocks.length }),
+          halt: (reason) => assert.fail(`halted: ${reason}`),
+        },
+      });
+      return { service, commit: (b: (typeof blocks)[number]) => listeners.forEach((l) => l(b as Block)) };
+    });
+    const client = new EtcdClient(etcd.endpoints);
+    const layout = layoutOf(genesis);
+    // A forgery for org3 at height 7 (signed by org1's node key): must not count as a vote.
+    const forged = attest(blocks[6]!, genesis.genesis.chainId, 'org3-n1', nativeSigner(keys[0]!.privateKey));
+    await client.put(
+      layout.attestKey(7, 'org3-n1'),
+      JSON.stringify({ ...forged, stateRoot: 'bb'.repeat(32) }),
+    );
+    try {
+      for (const { commit } of services) for (const b of blocks) commit(b);
+      await until(
+        () => services.every((s) => s.service.state.confirmedHeight === 100),
+        15_000,
+        'confirmation',
+      );
+      const mine = (await client.range(layout.attestPrefix, prefixEnd(layout.attestPrefix))).filter((kv) =>
+        kv.key.endsWith('/org1-n1'),
+      );
+      assert.deepEqual(
+        mine.map((kv) => layout.heightOfAttestKey(kv.key)),
+        blocks.map((b) => b.header.height),
+      );
+      const transactions = new Set(mine.map((kv) => kv.modRevision)).size;
+      assert.ok(transactions <= 4, `100 attestations took ${transactions} etcd transactions`);
+      const window = await attestationsBetween(client, genesis, 1, 100);
+      assert.equal(window.size, 100);
+      for (const [h, list] of window)
+        assert.deepEqual(list.map((a) => a.org).sort(), ['org1', 'org2'], `height ${h}`);
+      assert.equal(services[0]!.service.state.divergedAt, null);
+    } finally {
+      for (const { service } of services) service.close();
+      client.close();
+    }
   });
 });
