@@ -252,7 +252,8 @@ describe('web portal (Chromium)', () => {
     // Erasure, with its explanation, from the patient's own view.
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Request erasure' }).click();
-    await page.getByText(/Erasure requested/).waitFor();
+    // The explanation (an alert); a live notification toast of the same event may appear beside it.
+    await page.getByRole('alert').filter({ hasText: /Erasure requested/ }).waitFor();
     await page.screenshot({ path: join(shots, '11-patient-erasure.png'), fullPage: true });
   });
 
