@@ -253,7 +253,10 @@ describe('web portal (Chromium)', () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Request erasure' }).click();
     // The explanation (an alert); a live notification toast of the same event may appear beside it.
-    await page.getByRole('alert').filter({ hasText: /Erasure requested/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Erasure requested/ })
+      .waitFor();
     await page.screenshot({ path: join(shots, '11-patient-erasure.png'), fullPage: true });
   });
 
