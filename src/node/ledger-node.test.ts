@@ -47,30 +47,43 @@ function movingClock(): { now: () => number } {
   return { now: () => T0 + 1000 + (Date.now() - started) };
 }
 
+/** A one-organization consortium whose node key the test holds. */
+function oneOrg(): { c: ReturnType<typeof consortium>; nodeKey: ReturnType<typeof generateKeyPair> } {
+  const c = consortium(['org1']);
+  const nodeKey = generateKeyPair();
+  c.genesis.orgs[0]!.nodes[0]!.publicKey = toBase64Url(nodeKey.publicKey);
+  return { c, nodeKey };
+}
+
+/** Starts org1's node on `store` (the node closes `verifier` and `writer` when it stops). */
+function startNode(
+  { c, nodeKey }: ReturnType<typeof oneOrg>,
+  parts: { store: LedgerStore; orderer: Orderer; verifier: VerifyPool; writer?: WorkerBlockWriter },
+): LedgerNode {
+  return LedgerNode.start({
+    store: parts.store,
+    genesis: c.genesis,
+    nodeId: 'org1-n1',
+    sign: nativeSigner(nodeKey.privateKey),
+    orderer: parts.orderer,
+    verifier: parts.verifier,
+    clock: movingClock(),
+    ...(parts.writer === undefined ? {} : { writer: parts.writer }),
+  });
+}
+
 async function withNode(
   orderer: Orderer,
   run: (node: LedgerNode, admin: TestMember) => Promise<void>,
 ): Promise<void> {
-  const c = consortium(['org1']);
-  const nodeKey = generateKeyPair();
-  c.genesis.orgs[0]!.nodes[0]!.publicKey = toBase64Url(nodeKey.publicKey);
+  const org = oneOrg();
   const dir = mkdtempSync(join(tmpdir(), 'hl-node-'));
   const store = LedgerStore.open(join(dir, 'ledger.sqlite'));
-  const verifier = await VerifyPool.create({ threads: 1 });
-  const node = LedgerNode.start({
-    store,
-    genesis: c.genesis,
-    nodeId: 'org1-n1',
-    sign: nativeSigner(nodeKey.privateKey),
-    orderer,
-    verifier,
-    clock: movingClock(),
-  });
+  const node = startNode(org, { store, orderer, verifier: await VerifyPool.create({ threads: 1 }) });
   try {
-    await run(node, c.admin('org1'));
+    await run(node, org.c.admin('org1'));
   } finally {
-    await node.stop();
-    await verifier.close();
+    await node.stop(); // closes the verifier
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -147,10 +160,8 @@ test('orderer refusal: every accepted transaction is answered with its reason, w
 });
 
 test('state written by blocks committed on the writer thread is read by later blocks and after a restart (the state-key filter never hides a key)', async () => {
-  const c = consortium(['org1']);
-  const nodeKey = generateKeyPair();
-  c.genesis.orgs[0]!.nodes[0]!.publicKey = toBase64Url(nodeKey.publicKey);
-  const admin = c.admin('org1');
+  const org = oneOrg();
+  const admin = org.c.admin('org1');
   const dir = mkdtempSync(join(tmpdir(), 'hl-node-'));
   const path = join(dir, 'ledger.sqlite');
   // Each update names the version it expects: a read that missed the previous write fails it.
@@ -158,18 +169,12 @@ test('state written by blocks committed on the writer thread is read by later bl
     tx(admin, 'anchor.put', { key: 'doc-x', commitment: 'ab'.repeat(32), expectedVersion: version });
   const run = async (versions: number[]): Promise<void> => {
     const store = LedgerStore.open(path);
-    LedgerNode.prepareStore(store, c.genesis);
-    const writer = await WorkerBlockWriter.open(path);
-    const verifier = await VerifyPool.create({ threads: 1 });
-    const node = LedgerNode.start({
+    LedgerNode.prepareStore(store, org.c.genesis);
+    const node = startNode(org, {
       store,
-      genesis: c.genesis,
-      nodeId: 'org1-n1',
-      sign: nativeSigner(nodeKey.privateKey),
       orderer: new EmbeddedOrderer({ maxBlockTxs: 10, blockTimeoutMs: 1, clock: movingClock() }),
-      verifier,
-      clock: movingClock(),
-      writer,
+      verifier: await VerifyPool.create({ threads: 1 }),
+      writer: await WorkerBlockWriter.open(path),
     });
     try {
       for (const v of versions) {
