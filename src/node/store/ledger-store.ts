@@ -68,6 +68,9 @@ export function merkleNodeKey(level: number, index: number): number {
 }
 const nodeId = merkleNodeKey;
 
+/** State keys read per step while building the state-key filter of a store that has many. */
+export const STATE_KEY_SCAN_CHUNK = 5000;
+
 /** WAL pages (4 KiB) between automatic checkpoints of the ledger store. */
 export const WAL_CHECKPOINT_PAGES = 8192;
 
@@ -90,6 +93,9 @@ export class LedgerStore implements PerfectNodeReader {
   private filter: ScalableTxIdFilter | null = null;
   /** Keys ever written to state, once {@link LedgerStore.trackStateKeys} is called; null before. */
   private stateKeys: StateKeyFilter | null = null;
+  /** True once the filter holds every key of the table (until then reads go to SQLite). */
+  private stateKeysComplete = false;
+  private stateKeyScan: ReturnType<typeof setImmediate> | null = null;
   private readonly st: {
     getState: Statement<[string], string>;
     putState: Statement<[string, string]>;
@@ -189,6 +195,7 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   close(): void {
+    if (this.stateKeyScan !== null) clearImmediate(this.stateKeyScan);
     this.db.close();
   }
 
@@ -223,7 +230,7 @@ export class LedgerStore implements PerfectNodeReader {
 
   getState(key: string): string | undefined {
     // Most reads of a new key (an anchor, a consent, an event id) find nothing: skip SQLite.
-    if (this.stateKeys !== null && !this.stateKeys.mightContain(key)) return undefined;
+    if (this.stateKeysComplete && !this.stateKeys!.mightContain(key)) return undefined;
     return this.st.getState.get(key);
   }
 
@@ -232,14 +239,35 @@ export class LedgerStore implements PerfectNodeReader {
    * connection of the node that executes blocks: it must report every key it hands to another
    * connection for commit through {@link LedgerStore.noteStateWrites} before that commit, or a
    * read could miss a key. Call before commits are in flight.
+   *
+   * The table is read in key order in chunks of {@link STATE_KEY_SCAN_CHUNK}, the first at once
+   * and the rest between other work (10 million keys take ~10 s), and the filter answers reads
+   * only when the scan is complete. Keys written meanwhile are noted as they are written, so a key
+   * is in the filter whether the scan passed its place before or after its commit.
    */
   trackStateKeys(): void {
     if (this.stateKeys !== null) return;
     const count = (this.db.prepare('SELECT count(*) AS n FROM state').get() as { n: number }).n;
-    const f = new StateKeyFilter(Math.max(count * 2, 1 << 16));
-    const keys = this.db.prepare('SELECT key FROM state').pluck().iterate() as IterableIterator<string>;
-    for (const key of keys) f.add(key);
-    this.stateKeys = f;
+    const filter = new StateKeyFilter(Math.max(count * 2, 1 << 16));
+    this.stateKeys = filter;
+    const first = this.db.prepare<[number], string>('SELECT key FROM state ORDER BY key LIMIT ?').pluck();
+    const after = this.db
+      .prepare<[string, number], string>('SELECT key FROM state WHERE key > ? ORDER BY key LIMIT ?')
+      .pluck();
+    const scan = (from: string | null): void => {
+      this.stateKeyScan = null;
+      if (!this.db.open) return;
+      const keys = from === null ? first.all(STATE_KEY_SCAN_CHUNK) : after.all(from, STATE_KEY_SCAN_CHUNK);
+      for (const key of keys) filter.add(key);
+      if (keys.length < STATE_KEY_SCAN_CHUNK) this.stateKeysComplete = true;
+      else this.stateKeyScan = setImmediate(scan, keys[keys.length - 1]!);
+    };
+    scan(null);
+  }
+
+  /** True once state reads are answered by the key filter where it can (for tests and metrics). */
+  get stateKeyFilterComplete(): boolean {
+    return this.stateKeysComplete;
   }
 
   /** Records the keys a block about to be committed (possibly by another connection) writes. */
