@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, testdataDir } from '../test-support/paths.js';
@@ -31,6 +31,13 @@ describe('healthledger CLI', () => {
     );
     // 2 custodian bootstrap + 15 membership and anchors + 8 records and consent + 4 parties + 9 EPCIS events + 5 glucose readings
     assert.match(r.stdout, /verify: OK \(\d+ blocks, 43 transactions\)/);
+    // A run stopped while seeding leaves its marker: the next run starts afresh and seeds everything.
+    writeFileSync(join(tmp, 'demo', '.demo-seeding'), '');
+    const again = run('demo', '--dir', join(tmp, 'demo'), '--port', String(port), '--once');
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /stopped while seeding .*: starting afresh/);
+    assert.match(again.stdout, /verify: OK \(\d+ blocks, 43 transactions\)/);
+    assert.equal(existsSync(join(tmp, 'demo', '.demo-seeding')), false);
   });
 
   describe('against a started node', () => {

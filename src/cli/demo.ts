@@ -5,7 +5,8 @@
  * @module
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { homePaths, loadHome, readIdentity, writeSecret, readKey, writeKey } from '../node/home.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
@@ -147,7 +148,16 @@ const DOCUMENTS = [
   { key: 'dana:prescription:insulin-glargine', text: 'Insulin glargine 100 U/mL, 18 U nightly' },
 ];
 
+/** Present while a demo home is being seeded: if a run finds it, the previous run was interrupted. */
+const SEEDING_MARKER = '.demo-seeding';
+
 export async function runDemo(opts: { dir: string; port: number; once: boolean }): Promise<void> {
+  const marker = join(opts.dir, SEEDING_MARKER);
+  if (existsSync(marker)) {
+    // Seeding is not resumable; the folder holds nothing but what this command made.
+    process.stdout.write(`An earlier demo run stopped while seeding ${opts.dir}: starting afresh.\n`);
+    rmSync(opts.dir, { recursive: true, force: true });
+  }
   const fresh = !existsSync(homePaths(opts.dir).genesis);
   if (fresh) {
     initHome(opts.dir, {
@@ -165,12 +175,14 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
         attributes: m.attributes,
         nowMs: Date.now(),
       });
+    writeFileSync(marker, '');
   }
   const served = await serveHome(opts.dir, { port: opts.port, log: () => {} });
   const { genesis } = loadHome(opts.dir);
   const client = new HealthLedgerClient({ baseUrl: served.url, genesis });
   try {
     if (served.running.node.getMember('st-mary/dr-alice') === undefined) await seed(opts.dir, client);
+    rmSync(marker, { force: true });
     const head = (await client.health()).head;
     const cp = await client.latestCheckpoint();
     const lines = [
