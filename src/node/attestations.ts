@@ -90,7 +90,7 @@ export class AttestationService {
    */
   private publish(block: Pick<Block, 'header' | 'hash'>): Promise<void> {
     this.unpublished.push(attest(block, this.opts.genesis.genesis.chainId, this.opts.nodeId, this.opts.sign));
-    this.publishing ??= this.publishQueued().finally(() => (this.publishing = null));
+    this.publishing ??= this.publishQueued();
     return this.publishing;
   }
 
@@ -98,19 +98,25 @@ export class AttestationService {
   private async publishQueued(): Promise<void> {
     // Let the blocks committing right now join this transaction.
     await new Promise((r) => setImmediate(r));
-    while (this.unpublished.length > 0) {
-      const batch = this.unpublished.splice(0, PUBLISH_BATCH);
-      const pairs = batch.map((a) => [this.keys.attestKey(a.height, a.nodeId), JSON.stringify(a)] as const);
-      try {
-        // One key already there (a retry, a restart) fails the whole transaction: then one by one.
-        if (!(await this.client.createAllIfAbsent(pairs)))
-          for (const [key, value] of pairs) await this.client.createIfAbsent(key, value);
-        // Durably applied up to here (the block was committed before onBlock fired).
-        this.appliedHeight = Math.max(this.appliedHeight, ...batch.map((a) => a.height));
-        this.reportApplied();
-      } catch (e) {
-        this.log('attestation.publish.failed', { height: batch[0]!.height, error: (e as Error).message });
+    try {
+      while (this.unpublished.length > 0) {
+        const batch = this.unpublished.splice(0, PUBLISH_BATCH);
+        const pairs = batch.map((a) => [this.keys.attestKey(a.height, a.nodeId), JSON.stringify(a)] as const);
+        try {
+          // One key already there (a retry, a restart) fails the whole transaction: then one by one.
+          if (!(await this.client.createAllIfAbsent(pairs)))
+            for (const [key, value] of pairs) await this.client.createIfAbsent(key, value);
+          // Durably applied up to here (the block was committed before onBlock fired).
+          this.appliedHeight = Math.max(this.appliedHeight, ...batch.map((a) => a.height));
+          this.reportApplied();
+        } catch (e) {
+          this.log('attestation.publish.failed', { height: batch[0]!.height, error: (e as Error).message });
+        }
       }
+    } finally {
+      // In the same step as the queue is found empty (no await between): a later attestation
+      // starts a new run instead of joining one that has already finished.
+      this.publishing = null;
     }
   }
 
