@@ -81,12 +81,17 @@ const tagCache = new Map<string, Uint8Array>();
  * occur in a tag, so (tag, body) pairs never collide.
  */
 export function domainSeparated(domain: Domain, body: Uint8Array): Uint8Array {
+  return concatBytes(tagBytes(domain), body);
+}
+
+/** `utf8(domain) || 0x00`, made once per domain. */
+function tagBytes(domain: Domain): Uint8Array {
   let tag = tagCache.get(domain);
   if (!tag) {
     tag = concatBytes(utf8(domain), new Uint8Array([0]));
     tagCache.set(domain, tag);
   }
-  return concatBytes(tag, body);
+  return tag;
 }
 
 const textEncoder = new TextEncoder();
@@ -98,11 +103,7 @@ let scratch = new Uint8Array(4096);
  * every transaction's signing bytes): the text is encoded natively into reused space first.
  */
 export function domainSeparatedText(domain: Domain, text: string): Uint8Array {
-  let tag = tagCache.get(domain);
-  if (!tag) {
-    tag = concatBytes(utf8(domain), new Uint8Array([0]));
-    tagCache.set(domain, tag);
-  }
+  const tag = tagBytes(domain);
   // UTF-8 needs at most 3 bytes per UTF-16 code unit.
   const need = tag.length + 3 * text.length;
   if (scratch.length < need) scratch = new Uint8Array(Math.max(need, 2 * scratch.length));
