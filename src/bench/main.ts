@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --json] [--only embedded|supply|network] [--txs N] [--batch B] [--concurrency C] [--supply-serials N]`: benchmarks the embedded
+ * `npm run bench [-- --json] [--only embedded|supply|network] [--txs N] [--batch B] [--concurrency C] [--supply-serials N]
+ * [--network-batch B] [--network-concurrency C | --network-rate R]`: benchmarks the embedded
  * node and, in the same run on the same machine, Ed25519 verification, so throughput can be
  * read as a ratio of the machine's signature-checking capacity. Prints one JSON line with --json.
  * @module
@@ -47,11 +48,13 @@ if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only
 
 // `--only network` runs just the three-organization network bench.
 if (process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'network') {
+  const rate = arg('network-rate', 0);
   const network = await benchNetwork({
     orgs: arg('network-orgs', 3),
     txs: arg('network-txs', 60_000),
     batch: arg('network-batch', 200),
     concurrency: arg('network-concurrency', 2),
+    ...(rate > 0 ? { rate } : {}),
   });
   process.stdout.write(
     JSON.stringify({ bench: 'network', ...network, cores, cpu: cpus()[0]?.model ?? 'unknown' }) + '\n',

@@ -27,6 +27,8 @@ export interface NetworkBenchResult {
   seconds: number;
   batch: number;
   concurrency_per_node: number;
+  /** Open-loop mode: the offered rate (tx/s over all nodes), or null for closed-loop. */
+  offered_tps: number | null;
   /** Every node at the same height and state root after the run. */
   agreed: boolean;
 }
@@ -41,6 +43,12 @@ export async function benchNetwork(opts: {
   txs: number;
   batch: number;
   concurrency: number;
+  /**
+   * Open loop: send each node's batches on a fixed schedule so that all nodes together are offered
+   * `rate` tx/s, whatever is still in flight (latency then includes no wait for a free request
+   * slot, only the system's own queueing). Omitted: `concurrency` requests in flight per node.
+   */
+  rate?: number;
 }): Promise<NetworkBenchResult> {
   const root = mkdtempSync(join(tmpdir(), 'hl-bench-net-'));
   const base = ((await freePort()) % 20_000) + 20_000;
@@ -73,25 +81,41 @@ export async function benchNetwork(opts: {
     let committed = 0;
     const load = new LoadClient();
     const t0 = performance.now();
+    const send = async (url: string, body: string): Promise<void> => {
+      const s = performance.now();
+      const r = await load.postJson<{ results: { status: string; code?: string }[] }>(
+        `${url}/v1/transactions/batch?wait=true&timeoutMs=60000`,
+        body,
+      );
+      const ms = performance.now() - s;
+      for (const x of r.results)
+        if (x.status === 'committed' && x.code === 'VALID') {
+          committed++;
+          latencies.push(ms);
+        }
+    };
+    const rate = opts.rate;
     await Promise.all(
       net.layout.nodes.flatMap((n, i) => {
-        let next = 0;
         const queue = perNode[i]!;
-        return Array.from({ length: opts.concurrency }, async () => {
-          while (next < queue.length) {
-            const body = queue[next++]!;
-            const s = performance.now();
-            const r = await load.postJson<{ results: { status: string; code?: string }[] }>(
-              `${n.url}/v1/transactions/batch?wait=true&timeoutMs=60000`,
-              body,
-            );
-            const ms = performance.now() - s;
-            for (const x of r.results)
-              if (x.status === 'committed' && x.code === 'VALID') {
-                committed++;
-                latencies.push(ms);
+        if (rate !== undefined) {
+          // Batch k of this node leaves at t0 + k · interval, staggered across nodes.
+          const interval = (opts.batch * opts.orgs * 1000) / rate;
+          return [
+            (async () => {
+              const sent: Promise<void>[] = [];
+              for (let k = 0; k < queue.length; k++) {
+                const due = t0 + (k + i / opts.orgs) * interval - performance.now();
+                if (due > 0) await new Promise((r) => setTimeout(r, due));
+                sent.push(send(n.url, queue[k]!));
               }
-          }
+              await Promise.all(sent);
+            })(),
+          ];
+        }
+        let next = 0;
+        return Array.from({ length: opts.concurrency }, async () => {
+          while (next < queue.length) await send(n.url, queue[next++]!);
         });
       }),
     );
@@ -114,6 +138,7 @@ export async function benchNetwork(opts: {
       seconds: Math.round(seconds * 100) / 100,
       batch: opts.batch,
       concurrency_per_node: opts.concurrency,
+      offered_tps: opts.rate ?? null,
       agreed,
     };
   } finally {
