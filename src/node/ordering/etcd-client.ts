@@ -5,8 +5,7 @@
  * locks or leases are used anywhere (Jepsen found etcd locks unsafe).
  * @module
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { KeepAliveAgents } from '../http-post.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
 
 /** One key-value as read. */
@@ -34,14 +33,8 @@ export function prefixEnd(prefix: string): string {
 
 export class EtcdClient {
   private current = 0;
-  /**
-   * Kept-alive connections, per client. Plain `node:http` rather than `fetch`: a node makes
-   * several etcd calls per batch, and fetch's web-stream machinery cost more CPU than the calls.
-   */
-  private readonly agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 32 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 32 }),
-  };
+  /** Kept-alive connections, per client (see ../http-post.ts for why not fetch). */
+  private readonly agents = new KeepAliveAgents(32);
 
   constructor(
     private readonly endpoints: readonly string[],
@@ -56,8 +49,7 @@ export class EtcdClient {
 
   /** Closes idle kept-alive connections (in-flight calls finish or fail on their own). */
   close(): void {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents.close();
   }
 
   /** POSTs to the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
@@ -67,7 +59,7 @@ export class EtcdClient {
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
       const endpoint = this.endpoints[(this.current + attempt) % this.endpoints.length]!;
       try {
-        const text = await this.post(endpoint, path, payload);
+        const text = await this.agents.post(new URL(path, endpoint), payload, this.timeoutMs);
         this.current = (this.current + attempt) % this.endpoints.length;
         return JSON.parse(text) as T;
       } catch (e) {
@@ -75,59 +67,6 @@ export class EtcdClient {
       }
     }
     throw new HealthLedgerError('ORDERING_UNAVAILABLE', `etcd: ${(last as Error)?.message ?? 'unreachable'}`);
-  }
-
-  /** One POST with a whole-call deadline; resolves to the body of a 2xx answer. */
-  private post(endpoint: string, path: string, payload: string): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      const req = this.open(endpoint, path, payload, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => {
-          clearTimeout(timer);
-          reject(e);
-        });
-        res.on('end', () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
-          const status = res.statusCode ?? 0;
-          if (status < 200 || status > 299) reject(new Error(`HTTP ${status}: ${text.slice(0, 200)}`));
-          else resolve(text);
-        });
-      });
-      const timer = setTimeout(
-        () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)),
-        this.timeoutMs,
-      );
-      req.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
-  }
-
-  /** Starts a JSON POST to `endpoint` + `path` on this client's kept-alive connections. */
-  private open(
-    endpoint: string,
-    path: string,
-    payload: string,
-    onResponse: (res: IncomingMessage) => void,
-    signal?: AbortSignal,
-  ): ReturnType<typeof httpRequest> {
-    const url = new URL(path, endpoint);
-    const secure = url.protocol === 'https:';
-    const req = (secure ? httpsRequest : httpRequest)(
-      url,
-      {
-        method: 'POST',
-        agent: secure ? this.agents.https : this.agents.http,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-        ...(signal === undefined ? {} : { signal }),
-      },
-      onResponse,
-    );
-    req.end(payload);
-    return req;
   }
 
   /** Keys in [key, rangeEnd), ascending (or descending), at most `limit`; linearizable. */
@@ -241,9 +180,8 @@ export class EtcdClient {
       // Every chunk of the stream is a wake-up; the stream ending or failing means reconnect
       // (possibly to another endpoint) after a pause, and polling covers the gap.
       await new Promise<void>((done) => {
-        const req = this.open(
-          endpoint,
-          '/v3/watch',
+        const req = this.agents.open(
+          new URL('/v3/watch', endpoint),
           payload,
           (res) => {
             res.on('data', () => onChange());

@@ -9,7 +9,6 @@ import type { Sha256 } from '../hash.js';
 import { MerkleProofError } from './errors.js';
 import { checkCount, checkHash, copyBytes, emptyRootFor, plainBytes, pow2 } from './internal.js';
 import type { PerfectNodeReader } from './prover.js';
-import { nodeHash } from './rfc9162.js';
 
 /** A perfect node: the hash of leaves `[index·2^level, (index+1)·2^level)`. */
 export interface PerfectNode {
@@ -95,7 +94,7 @@ export class CompactRange {
     this.#size++;
   }
 
-  /** {@link nodeHash} through one reused input buffer (no concatenation per node). */
+  /** `nodeHash` (rfc9162.ts) through one reused input buffer (no concatenation per node). */
   #nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
     const input = this.#nodeInput;
     input.set(left, 1);
@@ -108,7 +107,7 @@ export class CompactRange {
     const nodes = this.#nodes;
     if (nodes.length === 0) return emptyRootFor(this.#hash);
     let h = nodes[nodes.length - 1]!.hash;
-    for (let i = nodes.length - 2; i >= 0; i--) h = nodeHash(nodes[i]!.hash, h, this.#hash);
+    for (let i = nodes.length - 2; i >= 0; i--) h = this.#nodeHash(nodes[i]!.hash, h);
     return h === nodes[nodes.length - 1]!.hash ? copyBytes(h) : h;
   }
 
