@@ -31,6 +31,20 @@ export interface NetworkBenchResult {
   offered_tps: number | null;
   /** Every node at the same height and state root after the run. */
   agreed: boolean;
+  /** Batches appended to etcd (all nodes), and compare-and-swaps lost per appended batch. */
+  batches_appended: number;
+  races_lost_per_batch: number;
+}
+
+/** Sums a metric over the nodes' `/metrics` pages. */
+async function sumMetric(urls: readonly string[], name: string): Promise<number> {
+  let total = 0;
+  for (const url of urls) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    total += line === undefined ? 0 : Number(line.slice(name.length + 1));
+  }
+  return total;
 }
 
 const pct = (xs: number[], p: number): number => {
@@ -129,6 +143,9 @@ export async function benchNetwork(opts: {
       );
       if (!agreed) await new Promise((r) => setTimeout(r, 100));
     }
+    const urls = net.layout.nodes.map((n) => n.url);
+    const appended = await sumMetric(urls, 'healthledger_ordering_batches_appended');
+    const lost = await sumMetric(urls, 'healthledger_ordering_append_races_lost');
     return {
       orgs: opts.orgs,
       tps: Math.round(committed / seconds),
@@ -140,6 +157,8 @@ export async function benchNetwork(opts: {
       concurrency_per_node: opts.concurrency,
       offered_tps: opts.rate ?? null,
       agreed,
+      batches_appended: appended,
+      races_lost_per_batch: appended === 0 ? 0 : Math.round((lost / appended) * 100) / 100,
     };
   } finally {
     await net.stop();

@@ -179,7 +179,9 @@ export function initNetwork(
       orgId: org.id,
       host: opts.host,
       port,
-      etcdEndpoints: opts.etcdEndpoints,
+      // Its own organization's member first (as when each site runs both), the rest for failover.
+      etcdEndpoints:
+        opts.etcdEndpoints.length === homes.length ? rotate(opts.etcdEndpoints, i) : opts.etcdEndpoints,
       ...opts.nodeConfig,
     };
     writeJson(p.nodeConfig, config);
@@ -195,3 +197,6 @@ export function initNetwork(
   for (const dir of homes) writeJson(homePaths(dir).genesis, genesis);
   return { genesisHash: validated.hash, homes };
 }
+
+/** `xs` starting at index `i`, wrapping around. */
+const rotate = <T>(xs: readonly T[], i: number): T[] => [...xs.slice(i), ...xs.slice(0, i)];

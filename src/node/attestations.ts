@@ -224,6 +224,7 @@ export class AttestationService {
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.timer = null;
     this.compactTimer = null;
+    this.client.close();
   }
 }
 

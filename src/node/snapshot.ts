@@ -50,9 +50,13 @@ export async function needsSnapshot(
     }
   }
   const keys = layoutOf(genesis);
-  const [first] = await new EtcdClient(endpoints).range(keys.batchPrefix, prefixEnd(keys.batchPrefix), {
-    limit: 1,
-  });
+  const client = new EtcdClient(endpoints);
+  let first: { key: string } | undefined;
+  try {
+    [first] = await client.range(keys.batchPrefix, prefixEnd(keys.batchPrefix), { limit: 1 });
+  } finally {
+    client.close();
+  }
   if (first === undefined) return null;
   const firstSeq = keys.seqOfBatchKey(first.key);
   return firstSeq > height + 1 ? firstSeq : null;

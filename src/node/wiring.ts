@@ -128,8 +128,11 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
           ...(opts.log ? { log: opts.log } : {}),
         })
       : null;
-  if (orderer instanceof EtcdOrderer)
+  if (orderer instanceof EtcdOrderer) {
     node.metrics.gauge('healthledger_orderer_pending', () => orderer.pending);
+    node.metrics.gauge('healthledger_ordering_batches_appended', () => orderer.appendStats.appended);
+    node.metrics.gauge('healthledger_ordering_append_races_lost', () => orderer.appendStats.racesLost);
+  }
   if (attestations) {
     node.metrics.gauge('healthledger_attestation_confirmed_height', () => attestations.state.confirmedHeight);
     node.metrics.gauge('healthledger_divergence', () => (attestations.state.divergedAt === null ? 0 : 1));

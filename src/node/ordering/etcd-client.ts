@@ -1,12 +1,25 @@
 /**
- * A minimal etcd v3 client over etcd's JSON gateway (`/v3/kv/*`, `/v3/watch`), enough for ordering:
- * linearizable range reads, a create-if-absent transaction (compare `create_revision == 0`), and a
- * watch used only as a wake-up. It fails over between endpoints; every call has a deadline. No
- * locks or leases are used anywhere (Jepsen found etcd locks unsafe).
+ * A minimal etcd v3 client over gRPC, enough for ordering: linearizable range reads, a
+ * create-if-absent transaction (compare `create_revision == 0`), and a watch used only as a
+ * wake-up. It fails over between endpoints; every call has a deadline. No locks or leases are used
+ * anywhere (Jepsen found etcd locks unsafe).
  * @module
  */
-import { KeepAliveAgents } from '../http-post.js';
+import {
+  Metadata,
+  status as GrpcStatus,
+  type Client,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { HealthLedgerError } from '../../protocol/errors.js';
+import {
+  endpointCredentials,
+  etcdServices,
+  type RpcDeleteRangeResponse,
+  type RpcRangeResponse,
+  type RpcTxnResponse,
+} from './etcd-rpc.js';
 
 /** One key-value as read. */
 export interface EtcdKv {
@@ -16,57 +29,124 @@ export interface EtcdKv {
   modRevision: number;
 }
 
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-const unb64 = (s: string | undefined): string => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
+/** TLS material for `https:` endpoints (PEM): a private CA, and the node's client certificate. */
+export interface EtcdTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+/** Keys as etcd compares them: one byte per character (prefixEnd yields bytes above 0x7f). */
+const keyBytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 
 /** The first key after every key starting with `prefix` (etcd's `range_end` for a prefix). */
 export function prefixEnd(prefix: string): string {
-  const bytes = Buffer.from(prefix, 'utf8');
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    if (bytes[i]! < 0xff) {
-      bytes[i]!++;
-      return bytes.subarray(0, i + 1).toString('latin1');
+  const b = Buffer.from(prefix, 'utf8');
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i]! < 0xff) {
+      b[i]!++;
+      return b.subarray(0, i + 1).toString('latin1');
     }
   }
   return '\0';
 }
 
+/** A generated unary method: (request, metadata, options, callback). */
+type UnaryMethod<T> = (
+  request: object,
+  metadata: Metadata,
+  options: { deadline: number },
+  callback: (err: ServiceError | null, res: T) => void,
+) => void;
+
+/** gRPC statuses after which another endpoint may answer (the call may or may not have landed). */
+const RETRY_ELSEWHERE: ReadonlySet<number> = new Set([
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.CANCELLED,
+  GrpcStatus.UNKNOWN,
+  GrpcStatus.INTERNAL,
+  GrpcStatus.RESOURCE_EXHAUSTED,
+]);
+
 export class EtcdClient {
   private current = 0;
-  /** Kept-alive connections, per client (see ../http-post.ts for why not fetch). */
-  private readonly agents = new KeepAliveAgents(32);
+  /** One channel per endpoint, opened on first use (each is one HTTP/2 connection). */
+  private readonly kv: (Client | undefined)[];
+  private readonly watchers: (Client | undefined)[];
+  private readonly urls: URL[];
+  private closed = false;
 
   constructor(
     private readonly endpoints: readonly string[],
     private readonly timeoutMs = 3000,
+    private readonly tls: EtcdTls = {},
   ) {
     if (endpoints.length === 0) throw new Error('etcd: at least one endpoint');
-    for (const e of endpoints) {
-      const { protocol } = new URL(e);
-      if (protocol !== 'http:' && protocol !== 'https:') throw new Error(`etcd: unsupported endpoint ${e}`);
-    }
+    this.urls = endpoints.map((e) => {
+      const url = new URL(e);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new Error(`etcd: unsupported endpoint ${e}`);
+      return url;
+    });
+    this.kv = endpoints.map(() => undefined);
+    this.watchers = endpoints.map(() => undefined);
   }
 
-  /** Closes idle kept-alive connections (in-flight calls finish or fail on their own). */
+  /** Closes every channel (calls in flight fail with CANCELLED → ORDERING_UNAVAILABLE). */
   close(): void {
-    this.agents.close();
+    this.closed = true;
+    for (const c of [...this.kv, ...this.watchers]) c?.close();
   }
 
-  /** POSTs to the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
-  private async call<T>(path: string, body: unknown): Promise<T> {
-    const payload = JSON.stringify(body);
+  private channel(which: 'KV' | 'Watch', i: number): Client {
+    const slot = which === 'KV' ? this.kv : this.watchers;
+    let c = slot[i];
+    if (c === undefined) {
+      if (this.closed) throw new Error('client closed');
+      const url = this.urls[i]!;
+      c = new (etcdServices()[which])(url.host, endpointCredentials(url, this.tls), {
+        // A range of batches can exceed gRPC's 4 MiB default; etcd itself sends up to 2 GiB.
+        'grpc.max_receive_message_length': -1,
+        'grpc.max_send_message_length': -1,
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      });
+      slot[i] = c;
+    }
+    return c;
+  }
+
+  /** Calls KV `method` on the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
+  private async call<T>(method: 'Range' | 'Put' | 'DeleteRange' | 'Txn', request: object): Promise<T> {
     let last: unknown;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
-      const endpoint = this.endpoints[(this.current + attempt) % this.endpoints.length]!;
+      const i = (this.current + attempt) % this.endpoints.length;
       try {
-        const text = await this.agents.post(new URL(path, endpoint), payload, this.timeoutMs);
-        this.current = (this.current + attempt) % this.endpoints.length;
-        return JSON.parse(text) as T;
+        const result = await this.unary<T>(this.channel('KV', i), method, request);
+        this.current = i;
+        return result;
       } catch (e) {
         last = e;
+        const code = (e as Partial<ServiceError>).code;
+        if (code !== undefined && !RETRY_ELSEWHERE.has(code)) break; // etcd said no: not a member's fault
       }
     }
     throw new HealthLedgerError('ORDERING_UNAVAILABLE', `etcd: ${(last as Error)?.message ?? 'unreachable'}`);
+  }
+
+  private unary<T>(client: Client, method: string, request: object): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fn = (client as unknown as Record<string, UnaryMethod<T>>)[method]!;
+      fn.call(
+        client,
+        request,
+        new Metadata(),
+        { deadline: Date.now() + this.timeoutMs },
+        (err: ServiceError | null, res: T) => (err ? reject(err) : resolve(res)),
+      );
+    });
   }
 
   /** Keys in [key, rangeEnd), ascending (or descending), at most `limit`; linearizable. */
@@ -75,19 +155,18 @@ export class EtcdClient {
     rangeEnd: string,
     opts: { limit?: number; descending?: boolean } = {},
   ): Promise<EtcdKv[]> {
-    type Raw = { kvs?: { key: string; value?: string; create_revision?: string; mod_revision?: string }[] };
-    const r = await this.call<Raw>('/v3/kv/range', {
-      key: Buffer.from(key, 'latin1').toString('base64'),
-      range_end: Buffer.from(rangeEnd, 'latin1').toString('base64'),
+    const r = await this.call<RpcRangeResponse>('Range', {
+      key: keyBytes(key),
+      range_end: keyBytes(rangeEnd),
       limit: opts.limit ?? 0,
       sort_order: opts.descending ? 'DESCEND' : 'ASCEND',
       sort_target: 'KEY',
     });
-    return (r.kvs ?? []).map((kv) => ({
-      key: unb64(kv.key),
-      value: unb64(kv.value),
-      createRevision: Number(kv.create_revision ?? 0),
-      modRevision: Number(kv.mod_revision ?? 0),
+    return r.kvs.map((kv) => ({
+      key: kv.key.toString('utf8'),
+      value: kv.value.toString('utf8'),
+      createRevision: kv.create_revision,
+      modRevision: kv.mod_revision,
     }));
   }
 
@@ -115,25 +194,22 @@ export class EtcdClient {
     readKey?: string,
     requireKey?: string,
   ): Promise<{ created: boolean; read?: string }> {
-    type Raw = {
-      succeeded?: boolean;
-      responses?: { response_range?: { kvs?: { value?: string }[] } }[];
-    };
-    const r = await this.call<Raw>('/v3/kv/txn', {
+    const r = await this.call<RpcTxnResponse>('Txn', {
       compare: [
-        { key: b64(key), target: 'CREATE', result: 'EQUAL', create_revision: '0' },
+        { key: bytes(key), target: 'CREATE', result: 'EQUAL', create_revision: 0 },
         ...(requireKey === undefined
           ? []
-          : [{ key: b64(requireKey), target: 'CREATE', result: 'GREATER', create_revision: '0' }]),
+          : [{ key: bytes(requireKey), target: 'CREATE', result: 'GREATER', create_revision: 0 }]),
       ],
-      success: [key, ...alsoPut.map(([k]) => k)].map((k, i) => ({
-        request_put: { key: b64(k), value: b64(i === 0 ? value : alsoPut[i - 1]![1]) },
-      })),
-      failure: readKey === undefined ? [] : [{ request_range: { key: b64(readKey) } }],
+      success: [
+        { request_put: { key: bytes(key), value: bytes(value) } },
+        ...alsoPut.map(([k, v]) => ({ request_put: { key: bytes(k), value: bytes(v) } })),
+      ],
+      failure: readKey === undefined ? [] : [{ request_range: { key: bytes(readKey) } }],
     });
-    if (r.succeeded === true) return { created: true };
-    const kv = r.responses?.[0]?.response_range?.kvs?.[0];
-    return kv === undefined ? { created: false } : { created: false, read: unb64(kv.value) };
+    if (r.succeeded) return { created: true };
+    const kv = r.responses[0]?.response_range?.kvs[0];
+    return kv === undefined ? { created: false } : { created: false, read: kv.value.toString('utf8') };
   }
 
   /**
@@ -142,26 +218,26 @@ export class EtcdClient {
    */
   async createAllIfAbsent(pairs: readonly (readonly [string, string])[]): Promise<boolean> {
     if (pairs.length === 0) return true;
-    const r = await this.call<{ succeeded?: boolean }>('/v3/kv/txn', {
-      compare: pairs.map(([k]) => ({ key: b64(k), target: 'CREATE', result: 'EQUAL', create_revision: '0' })),
-      success: pairs.map(([k, v]) => ({ request_put: { key: b64(k), value: b64(v) } })),
+    const r = await this.call<RpcTxnResponse>('Txn', {
+      compare: pairs.map(([k]) => ({ key: bytes(k), target: 'CREATE', result: 'EQUAL', create_revision: 0 })),
+      success: pairs.map(([k, v]) => ({ request_put: { key: bytes(k), value: bytes(v) } })),
       failure: [],
     });
-    return r.succeeded === true;
+    return r.succeeded;
   }
 
   /** Writes `key` (overwriting). */
   async put(key: string, value: string): Promise<void> {
-    await this.call('/v3/kv/put', { key: b64(key), value: b64(value) });
+    await this.call('Put', { key: bytes(key), value: bytes(value) });
   }
 
   /** Deletes the keys in [key, rangeEnd); returns how many. */
   async deleteRange(key: string, rangeEnd: string): Promise<number> {
-    const r = await this.call<{ deleted?: string }>('/v3/kv/deleterange', {
-      key: Buffer.from(key, 'latin1').toString('base64'),
-      range_end: Buffer.from(rangeEnd, 'latin1').toString('base64'),
+    const r = await this.call<RpcDeleteRangeResponse>('DeleteRange', {
+      key: keyBytes(key),
+      range_end: keyBytes(rangeEnd),
     });
-    return Number(r.deleted ?? 0);
+    return r.deleted;
   }
 
   /**
@@ -170,30 +246,33 @@ export class EtcdClient {
    * continuity, so a missed or duplicated event is harmless.
    */
   async watch(prefix: string, onChange: () => void, signal: AbortSignal, exact = false): Promise<void> {
-    while (!signal.aborted) {
-      const endpoint = this.endpoints[this.current % this.endpoints.length]!;
-      const payload = JSON.stringify({
-        create_request: exact
-          ? { key: b64(prefix) }
-          : { key: b64(prefix), range_end: Buffer.from(prefixEnd(prefix), 'latin1').toString('base64') },
-      });
-      // Every chunk of the stream is a wake-up; the stream ending or failing means reconnect
+    while (!signal.aborted && !this.closed) {
+      // Every message on the stream is a wake-up; the stream ending or failing means reconnect
       // (possibly to another endpoint) after a pause, and polling covers the gap.
       await new Promise<void>((done) => {
-        const req = this.agents.open(
-          new URL('/v3/watch', endpoint),
-          payload,
-          (res) => {
-            res.on('data', () => onChange());
-            res.on('end', done);
-            res.on('error', () => done());
-            res.on('close', done);
-          },
-          signal,
-        );
-        req.on('error', () => done());
+        let stream: ClientDuplexStream<object, object>;
+        try {
+          const client = this.channel('Watch', this.current % this.endpoints.length);
+          stream = (client as unknown as { Watch(): ClientDuplexStream<object, object> }).Watch();
+        } catch {
+          return done();
+        }
+        const stop = (): void => stream.cancel();
+        signal.addEventListener('abort', stop, { once: true });
+        const finish = (): void => {
+          signal.removeEventListener('abort', stop);
+          done();
+        };
+        stream.on('data', () => onChange());
+        stream.on('error', finish);
+        stream.on('end', finish);
+        stream.write({
+          create_request: exact
+            ? { key: bytes(prefix) }
+            : { key: bytes(prefix), range_end: keyBytes(prefixEnd(prefix)) },
+        });
       });
-      if (signal.aborted) return;
+      if (signal.aborted || this.closed) return;
       this.current++;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -25,6 +25,17 @@ import { nativeSigner } from '../crypto/native.js';
 const GENESIS = 'ab'.repeat(32);
 const clock = { now: () => Date.now() };
 
+/** Clients opened by tests, closed with their cluster. */
+const clients: EtcdClient[] = [];
+function etcdClient(endpoints: string[]): EtcdClient {
+  const c = new EtcdClient(endpoints);
+  clients.push(c);
+  return c;
+}
+function closeClients(): void {
+  for (const c of clients.splice(0)) c.close();
+}
+
 function orderer(endpoints: string[], nodeId: string, chainId = 'chain-a') {
   const delivered: OrderedBatch[] = [];
   let failed: string | null = null;
@@ -64,7 +75,10 @@ describe('etcd ordering (one member)', () => {
   before(async () => {
     etcd = await startEtcdCluster(1);
   });
-  after(() => etcd.stop());
+  after(() => {
+    closeClients();
+    return etcd.stop();
+  });
 
   test('three nodes append concurrently; every node delivers the same batches, each tx exactly once', async () => {
     const nodes = ['n1', 'n2', 'n3'].map((id) => orderer(etcd.endpoints, id));
@@ -96,7 +110,7 @@ describe('etcd ordering (one member)', () => {
   });
 
   test('the head record is written with every batch; a garbled one costs appenders only retries', async () => {
-    const client = new EtcdClient(etcd.endpoints);
+    const client = etcdClient(etcd.endpoints);
     const root = `/healthledger/chain-h/${GENESIS.slice(0, 16)}/`;
     await client.put(`${root}head`, 'not json');
     const nodes = ['n1', 'n2'].map((id) => orderer(etcd.endpoints, id, 'chain-h'));
@@ -125,7 +139,7 @@ describe('etcd ordering (one member)', () => {
   });
 
   test('a head record that ran ahead of the batches costs a retry, never a gap', async () => {
-    const client = new EtcdClient(etcd.endpoints);
+    const client = etcdClient(etcd.endpoints);
     const root = `/healthledger/chain-g/${GENESIS.slice(0, 16)}/`;
     const a = orderer(etcd.endpoints, 'n1', 'chain-g');
     await a.o.broadcast(['g1']);
@@ -166,7 +180,7 @@ describe('etcd ordering (one member)', () => {
   });
 
   test('a tampered batch, or a batch that does not chain, stops delivery and says which', async () => {
-    const client = new EtcdClient(etcd.endpoints);
+    const client = etcdClient(etcd.endpoints);
     const a = orderer(etcd.endpoints, 'n1', 'chain-t');
     await a.o.broadcast(['t1', 't2']);
     await until(() => a.delivered.length === 1);
@@ -214,7 +228,7 @@ describe('etcd ordering (one member)', () => {
       // Every block came from etcd: one batch per height, the last one holding that transaction.
       const genesisHash = (await (await fetch(`${net.url}/v1/genesis`)).json()) as { hash: string };
       const prefix = `/healthledger/hl-test/${genesisHash.hash.slice(0, 16)}/batch/`;
-      const kvs = await new EtcdClient(etcd.endpoints).range(prefix, prefixEnd(prefix));
+      const kvs = await etcdClient(etcd.endpoints).range(prefix, prefixEnd(prefix));
       assert.equal(kvs.length, r2.height);
       assert.equal((JSON.parse(kvs.at(-1)!.value) as StoredBatch).txs.length, 1);
     } finally {
@@ -247,7 +261,10 @@ describe('etcd ordering (three members)', () => {
   before(async () => {
     etcd = await startEtcdCluster(3);
   });
-  after(() => etcd.stop());
+  after(() => {
+    closeClients();
+    return etcd.stop();
+  });
 
   test('kill -9 one member: ordering goes on; stop the majority: nothing is ordered until quorum returns', async () => {
     const n = orderer(etcd.endpoints, 'n1', 'chain-q');
@@ -276,7 +293,10 @@ describe('attestations through etcd', () => {
   before(async () => {
     etcd = await startEtcdCluster(1);
   });
-  after(() => etcd.stop());
+  after(() => {
+    closeClients();
+    return etcd.stop();
+  });
 
   test('blocks committed together are attested in one transaction, each under its own key; a check reads a window at once and ignores forgeries', async () => {
     const c = consortium(['org1', 'org2', 'org3']);
@@ -310,7 +330,7 @@ describe('attestations through etcd', () => {
       });
       return { service, commit: (b: (typeof blocks)[number]) => listeners.forEach((l) => l(b as Block)) };
     });
-    const client = new EtcdClient(etcd.endpoints);
+    const client = etcdClient(etcd.endpoints);
     const layout = layoutOf(genesis);
     // A forgery for org3 at height 7 (signed by org1's node key): must not count as a vote.
     const forged = attest(blocks[6]!, genesis.genesis.chainId, 'org3-n1', nativeSigner(keys[0]!.privateKey));

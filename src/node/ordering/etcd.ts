@@ -105,6 +105,8 @@ export class EtcdOrderer implements Orderer {
   private readonly log: NonNullable<EtcdOrdererOptions['log']>;
   /** Why delivery stopped for good (tampering, a gap), if it did. */
   failure: string | null = null;
+  /** Batches this node appended, and compare-and-swaps it lost to another node (each cost a retry). */
+  readonly appendStats = { appended: 0, racesLost: 0 };
 
   constructor(private readonly opts: EtcdOrdererOptions) {
     // append() retries until the batch lands or the orderer stops; it never rejects.
@@ -207,12 +209,14 @@ export class EtcdOrderer implements Orderer {
           batch.seq > 1 ? this.key(batch.seq - 1) : undefined,
         );
         if (outcome.created) {
+          this.appendStats.appended++;
           this.noteTail(ref.seq, ref.hash, ref.timestampMs);
           this.wake?.();
           return;
         }
         // Lost the race (or built on a wrong head): the same transaction returned the head record;
         // if it names this number or later, try the next one on it.
+        this.appendStats.racesLost++;
         this.knownTail = headAfter(outcome.read, batch.seq);
         useHead = false;
       } catch (e) {
