@@ -19,6 +19,7 @@ import {
   type RpcDeleteRangeResponse,
   type RpcRangeResponse,
   type RpcTxnResponse,
+  type RpcWatchResponse,
 } from './etcd-rpc.js';
 
 /** One key-value as read. */
@@ -242,10 +243,16 @@ export class EtcdClient {
 
   /**
    * Calls `onChange` whenever something under `prefix` changes (or, with `exact`, the one key
-   * `prefix`), until the signal aborts. A wake-up only: callers re-read by key and check
-   * continuity, so a missed or duplicated event is harmless.
+   * `prefix`), with the value written (undefined for a deletion or a message without events), until
+   * the signal aborts. A wake-up and a hint only: callers re-read by key and check continuity, so a
+   * missed, duplicated or stale event is harmless.
    */
-  async watch(prefix: string, onChange: () => void, signal: AbortSignal, exact = false): Promise<void> {
+  async watch(
+    prefix: string,
+    onChange: (value?: string) => void,
+    signal: AbortSignal,
+    exact = false,
+  ): Promise<void> {
     while (!signal.aborted && !this.closed) {
       // Every message on the stream is a wake-up; the stream ending or failing means reconnect
       // (possibly to another endpoint) after a pause, and polling covers the gap.
@@ -263,7 +270,10 @@ export class EtcdClient {
           signal.removeEventListener('abort', stop);
           done();
         };
-        stream.on('data', () => onChange());
+        stream.on('data', (r: RpcWatchResponse) => {
+          if (r.events.length === 0) return onChange();
+          for (const e of r.events) onChange(e.type === 'PUT' ? e.kv?.value.toString('utf8') : undefined);
+        });
         stream.on('error', finish);
         stream.on('end', finish);
         stream.write({

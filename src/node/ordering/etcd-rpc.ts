@@ -135,6 +135,11 @@ message WatchRequest {
     WatchCreateRequest create_request = 1;
   }
 }
+message Event {
+  enum EventType { PUT = 0; DELETE = 1; }
+  EventType type = 1;
+  KeyValue kv = 2;
+}
 message WatchResponse {
   ResponseHeader header = 1;
   int64 watch_id = 2;
@@ -142,6 +147,7 @@ message WatchResponse {
   bool canceled = 4;
   int64 compact_revision = 5;
   string cancel_reason = 6;
+  repeated Event events = 11;
 }
 
 service Watch {
@@ -163,6 +169,9 @@ export interface RpcRangeResponse {
 export interface RpcTxnResponse {
   succeeded: boolean;
   responses: { response_range?: RpcRangeResponse }[];
+}
+export interface RpcWatchResponse {
+  events: { type: 'PUT' | 'DELETE'; kv?: RpcKeyValue }[];
 }
 export interface RpcDeleteRangeResponse {
   deleted: number;

@@ -137,7 +137,18 @@ export class EtcdOrderer implements Orderer {
     this.stopped = false;
     // Watch the small head key, not the batches: every event of a prefix watch carries a whole
     // batch to every node, only to be thrown away (the read loop reads batches by key).
-    void this.client.watch(this.keys.headKey, () => this.wake?.(), this.abort.signal, true);
+    // The head record it carries also keeps this node's idea of the tail fresh while execution
+    // lags behind (else every append under load built on a stale tail and lost its race).
+    void this.client.watch(
+      this.keys.headKey,
+      (value) => {
+        const head = headAfter(value, this.knownTail === null ? 1 : this.knownTail.seq + 1);
+        if (head !== null) this.noteTail(head.seq, head.hash, head.timestampMs);
+        this.wake?.();
+      },
+      this.abort.signal,
+      true,
+    );
     this.reading = this.readLoop();
     this.cutter.open();
   }
