@@ -2,7 +2,9 @@
  * The three-organization network on one machine (`network up`: three etcd members, three nodes
  * with their own stores, every node executing every block): pre-signed `anchor.put` transactions
  * submitted over HTTP in batches to all three nodes at once, each batch waiting for its node to
- * commit. Reports committed transactions per second and per-transaction submit-to-commit latency.
+ * commit — on a fixed schedule (open loop) or with a number of requests in flight (closed loop),
+ * after a warm-up at the same load. Reports committed transactions per second and per-transaction
+ * submit-to-commit latency.
  * @module
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,6 +31,8 @@ export interface NetworkBenchResult {
   concurrency_per_node: number;
   /** Open-loop mode: the offered rate (tx/s over all nodes), or null for closed-loop. */
   offered_tps: number | null;
+  /** Transactions sent before the measured ones at the same load, not counted. */
+  warmup_txs: number;
   /** Every node at the same height and state root after the run. */
   agreed: boolean;
   /** Batches appended to etcd (all nodes), and compare-and-swaps lost per appended batch. */
@@ -63,6 +67,11 @@ export async function benchNetwork(opts: {
    * slot, only the system's own queueing). Omitted: `concurrency` requests in flight per node.
    */
   rate?: number;
+  /**
+   * Transactions sent first, the same way, and not counted: the nodes' JIT compilers and caches
+   * start cold, and a network that runs for months is measured in its steady state.
+   */
+  warmup?: number;
 }): Promise<NetworkBenchResult> {
   const root = mkdtempSync(join(tmpdir(), 'hl-bench-net-'));
   const base = ((await freePort()) % 20_000) + 20_000;
@@ -72,14 +81,17 @@ export async function benchNetwork(opts: {
     const clients = net.layout.nodes.map((n) => new HealthLedgerClient({ baseUrl: n.url, genesis }));
     const admins = net.layout.nodes.map((n) => identityFromFile(readIdentity(n.home, `${n.org}/admin`)));
     const signers = admins.map((a) => ({ memberId: a.memberId, sign: nativeSigner(a.privateKey) }));
-    // Pre-sign and pre-serialize: node i gets its own organization's admin's transactions.
+    // Pre-sign and pre-serialize: node i gets its own organization's admin's transactions; the
+    // warm-up's batches come first in every node's queue.
+    const warmup = Math.ceil((opts.warmup ?? 0) / (opts.batch * opts.orgs)) * opts.orgs;
+    const total = warmup * opts.batch + opts.txs;
     const now = Date.now();
     const perNode: string[][] = net.layout.nodes.map(() => []);
-    for (let b = 0, i = 0; b < opts.txs; b += opts.batch) {
+    for (let b = 0; b < total; b += opts.batch) {
       const node = (b / opts.batch) % opts.orgs;
       const s = signers[node]!;
       const txs: SignedTx[] = [];
-      for (let k = b; k < Math.min(b + opts.batch, opts.txs); k++, i++) {
+      for (let k = b; k < Math.min(b + opts.batch, total); k++) {
         const body = createTxBody({
           chainId: genesis.chainId,
           type: 'anchor.put',
@@ -91,17 +103,19 @@ export async function benchNetwork(opts: {
       }
       perNode[node]!.push(JSON.stringify({ txs }));
     }
+    /** Batches per node before the measured ones. */
+    const warmupPerNode = warmup / opts.orgs;
     const latencies: number[] = [];
     let committed = 0;
     const load = new LoadClient();
-    const t0 = performance.now();
-    const send = async (url: string, body: string): Promise<void> => {
+    const send = async (url: string, body: string, counted: boolean): Promise<void> => {
       const s = performance.now();
       const r = await load.postJson<{ results: { status: string; code?: string }[] }>(
         `${url}/v1/transactions/batch?wait=true&timeoutMs=60000`,
         body,
       );
       const ms = performance.now() - s;
+      if (!counted) return;
       for (const x of r.results)
         if (x.status === 'committed' && x.code === 'VALID') {
           committed++;
@@ -109,19 +123,22 @@ export async function benchNetwork(opts: {
         }
     };
     const rate = opts.rate;
+    const start = performance.now();
+    // When the first measured batch is due (open loop) or sent (closed loop).
+    let t0 = rate === undefined ? Infinity : start + warmupPerNode * ((opts.batch * opts.orgs * 1000) / rate);
     await Promise.all(
       net.layout.nodes.flatMap((n, i) => {
         const queue = perNode[i]!;
         if (rate !== undefined) {
-          // Batch k of this node leaves at t0 + k · interval, staggered across nodes.
+          // Batch k of this node leaves at start + k · interval, staggered across nodes.
           const interval = (opts.batch * opts.orgs * 1000) / rate;
           return [
             (async () => {
               const sent: Promise<void>[] = [];
               for (let k = 0; k < queue.length; k++) {
-                const due = t0 + (k + i / opts.orgs) * interval - performance.now();
+                const due = start + (k + i / opts.orgs) * interval - performance.now();
                 if (due > 0) await new Promise((r) => setTimeout(r, due));
-                sent.push(send(n.url, queue[k]!));
+                sent.push(send(n.url, queue[k]!, k >= warmupPerNode));
               }
               await Promise.all(sent);
             })(),
@@ -129,7 +146,11 @@ export async function benchNetwork(opts: {
         }
         let next = 0;
         return Array.from({ length: opts.concurrency }, async () => {
-          while (next < queue.length) await send(n.url, queue[next++]!);
+          while (next < queue.length) {
+            const k = next++;
+            if (k === warmupPerNode) t0 = Math.min(t0, performance.now());
+            await send(n.url, queue[k]!, k >= warmupPerNode);
+          }
         });
       }),
     );
@@ -156,6 +177,7 @@ export async function benchNetwork(opts: {
       batch: opts.batch,
       concurrency_per_node: opts.concurrency,
       offered_tps: opts.rate ?? null,
+      warmup_txs: warmup * opts.batch,
       agreed,
       batches_appended: appended,
       races_lost_per_batch: appended === 0 ? 0 : Math.round((lost / appended) * 100) / 100,

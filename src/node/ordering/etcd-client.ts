@@ -214,14 +214,18 @@ export class EtcdClient {
   }
 
   /**
-   * Creates every key of `pairs` in one transaction if none of them exists yet; true if it did
-   * (false, writing nothing, if any already existed).
+   * Creates every key of `pairs` in one transaction if none of them exists yet, and then also
+   * writes (overwriting) the `alsoPut` pairs; true if it did (false, writing nothing, if any of
+   * `pairs` already existed).
    */
-  async createAllIfAbsent(pairs: readonly (readonly [string, string])[]): Promise<boolean> {
-    if (pairs.length === 0) return true;
+  async createAllIfAbsent(
+    pairs: readonly (readonly [string, string])[],
+    alsoPut: readonly (readonly [string, string])[] = [],
+  ): Promise<boolean> {
+    if (pairs.length === 0 && alsoPut.length === 0) return true;
     const r = await this.call<RpcTxnResponse>('Txn', {
       compare: pairs.map(([k]) => ({ key: bytes(k), target: 'CREATE', result: 'EQUAL', create_revision: 0 })),
-      success: pairs.map(([k, v]) => ({ request_put: { key: bytes(k), value: bytes(v) } })),
+      success: [...pairs, ...alsoPut].map(([k, v]) => ({ request_put: { key: bytes(k), value: bytes(v) } })),
       failure: [],
     });
     return r.succeeded;

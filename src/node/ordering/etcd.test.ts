@@ -354,6 +354,14 @@ describe('attestations through etcd', () => {
       );
       const transactions = new Set(mine.map((kv) => kv.modRevision)).size;
       assert.ok(transactions <= 4, `100 attestations took ${transactions} etcd transactions`);
+      // The node's applied height (compaction's lower bound) travels in the same transactions.
+      const appliedKey = layout.appliedKey('org1-n1');
+      const [applied] = await client.range(appliedKey, `${appliedKey}\0`);
+      assert.equal(applied?.value, '100');
+      assert.ok(
+        mine.some((kv) => kv.modRevision === applied.modRevision),
+        'applied height written with the last attestations',
+      );
       const window = await attestationsBetween(client, genesis, 1, 100);
       assert.equal(window.size, 100);
       for (const [h, list] of window)
