@@ -250,12 +250,13 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'NODE_AUTH_FAILED');
   });
 
-  test('compaction below the lowest applied height; a node that lost its store syncs an attested snapshot', async () => {
+  test('compaction below the lowest applied height; a node that lost its store syncs an attested snapshot', async (t) => {
     const genesis = loadHome(net.layout.nodes[0]!.home).genesis;
     const { genesisHash } = await import('../protocol/genesis.js');
     const { EtcdClient, prefixEnd } = await import('../node/ordering/etcd-client.js');
     const prefix = `/healthledger/${genesis.chainId}/${genesisHash(genesis).slice(0, 16)}/batch/`;
     const etcd = new EtcdClient(net.layout.etcd.map((e) => e.client));
+    t.after(() => etcd.close());
     const firstBatch = async () =>
       Number((await etcd.range(prefix, prefixEnd(prefix), { limit: 1 }))[0]?.key.slice(prefix.length) ?? 0);
     for (let i = 0; i < 10; i++) await write(i % 3);

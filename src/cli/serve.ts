@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from '../api/server.js';
 import { nativeSigner } from '../node/crypto/native.js';
 import { createSnapshot } from '../node/snapshot.js';
-import { homePaths, loadHome } from '../node/home.js';
+import { homePaths, loadHome, readEtcdTls } from '../node/home.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
 import { systemClock } from '../node/ordering/orderer.js';
 import { RecordService } from '../node/records/record-service.js';
@@ -57,6 +57,7 @@ export async function serveHome(
     log,
     ...(config.verifyThreads !== undefined ? { verifyThreads: config.verifyThreads } : {}),
     ...(config.etcdEndpoints ? { etcdEndpoints: config.etcdEndpoints } : {}),
+    ...(config.etcdTls ? { etcdTls: readEtcdTls(dir, config.etcdTls) } : {}),
     ...(config.compactEveryMs !== undefined ? { compactEveryMs: config.compactEveryMs } : {}),
     ...(config.keepBatches !== undefined ? { keepBatches: config.keepBatches } : {}),
   });

@@ -14,7 +14,7 @@ import type { ValidatedGenesis } from '../protocol/genesis.js';
 import { attest, attestationOrg, type Attestation } from '../protocol/attestation.js';
 
 export { attest, attestationOrg, type Attestation };
-import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
+import { EtcdClient, prefixEnd, type EtcdTls } from './ordering/etcd-client.js';
 import { verifySodium } from './crypto/ed25519-native.js';
 import { verifyPrecomputed } from './crypto/ed25519-precomputed.js';
 
@@ -50,6 +50,8 @@ export interface AttestationServiceOptions {
    * milliseconds of etcd's CPU however small — and blocks commit every ~80 ms per node under load.
    */
   publishDelayMs?: number;
+  /** TLS material for `https:` etcd endpoints. */
+  tls?: EtcdTls;
   /**
    * Compaction: batches (and attestations) more than `keepBatches` below the lowest height every
    * organization's node has applied are deleted from etcd, every `compactEveryMs`. Off when 0.
@@ -80,7 +82,7 @@ export class AttestationService {
   private publishing: Promise<void> | null = null;
 
   constructor(private readonly opts: AttestationServiceOptions) {
-    this.client = new EtcdClient(opts.endpoints);
+    this.client = new EtcdClient(opts.endpoints, opts.tls ? { tls: opts.tls } : {});
     this.keys = layoutOf(opts.genesis);
     if ((opts.compactEveryMs ?? 0) > 0)
       this.compactTimer = setInterval(() => void this.compact(), opts.compactEveryMs);

@@ -10,7 +10,7 @@
  * @module
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import type { Genesis } from '../protocol/genesis.js';
 
@@ -30,6 +30,12 @@ export interface NodeConfig {
   verificationPort?: number;
   /** etcd client URLs: order through the etcd cluster instead of the embedded orderer. */
   etcdEndpoints?: string[];
+  /**
+   * For `https:` etcd endpoints, PEM files (relative to the home folder, or absolute): `ca`, the
+   * CA that issued the members' certificates (default: the system's roots); `cert` and `key`, this
+   * node's client certificate, for members started with `--client-cert-auth`.
+   */
+  etcdTls?: { ca?: string; cert?: string; key?: string };
   /** etcd log compaction: how often (ms), and how many batches to keep below the lowest applied height. */
   compactEveryMs?: number;
   keepBatches?: number;
@@ -91,6 +97,31 @@ export function loadHome(dir: string): { genesis: Genesis; config: NodeConfig; n
     config: readJson<NodeConfig>(p.nodeConfig),
     nodeKey: readKey(p.nodeKey),
   };
+}
+
+/**
+ * Reads the PEM files a node's `etcdTls` names. Throws with the field and path when one cannot be
+ * read, or when only one of `cert` and `key` is given.
+ * @example const tls = readEtcdTls(home, config.etcdTls) // { ca, cert, key } as Buffers
+ */
+export function readEtcdTls(
+  dir: string,
+  files: NonNullable<NodeConfig['etcdTls']>,
+): { ca?: Buffer; cert?: Buffer; key?: Buffer } {
+  if ((files.cert === undefined) !== (files.key === undefined))
+    throw new Error('node.json etcdTls: give both cert and key, or neither');
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    const file = files[field];
+    if (file === undefined) continue;
+    const path = isAbsolute(file) ? file : join(dir, file);
+    try {
+      out[field] = readFileSync(path);
+    } catch (e) {
+      throw new Error(`node.json etcdTls.${field}: cannot read ${path} (${(e as Error).message})`);
+    }
+  }
+  return out;
 }
 
 export function readIdentity(dir: string, memberId: string): IdentityFile {

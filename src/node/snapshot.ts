@@ -11,7 +11,7 @@ import type { ValidatedGenesis } from '../protocol/genesis.js';
 import { genesisHash } from '../protocol/genesis.js';
 import { attestationsAt } from './attestations.js';
 import { layoutOf, organizationQuorum } from './ordering/etcd-keys.js';
-import { EtcdClient, prefixEnd } from './ordering/etcd-client.js';
+import { EtcdClient, prefixEnd, type EtcdTls } from './ordering/etcd-client.js';
 import {
   signPeerRequest,
   verifyPeerResponse,
@@ -39,6 +39,7 @@ export async function needsSnapshot(
   storePath: string,
   genesis: ValidatedGenesis,
   endpoints: readonly string[],
+  tls?: EtcdTls,
 ): Promise<number | null> {
   let height = 0;
   if (existsSync(storePath)) {
@@ -50,7 +51,7 @@ export async function needsSnapshot(
     }
   }
   const keys = layoutOf(genesis);
-  const client = new EtcdClient(endpoints);
+  const client = new EtcdClient(endpoints, tls ? { tls } : {});
   let first: { key: string } | undefined;
   try {
     [first] = await client.range(keys.batchPrefix, prefixEnd(keys.batchPrefix), { limit: 1 });
@@ -73,10 +74,23 @@ export async function syncSnapshot(opts: {
   nodeId: string;
   sign: (m: Uint8Array) => Uint8Array;
   endpoints: readonly string[];
+  tls?: EtcdTls;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }): Promise<number> {
   const log = opts.log ?? (() => {});
-  const etcd = new EtcdClient(opts.endpoints);
+  const etcd = new EtcdClient(opts.endpoints, opts.tls ? { tls: opts.tls } : {});
+  try {
+    return await fetchAttestedSnapshot(opts, etcd, log);
+  } finally {
+    etcd.close();
+  }
+}
+
+async function fetchAttestedSnapshot(
+  opts: Parameters<typeof syncSnapshot>[0],
+  etcd: EtcdClient,
+  log: NonNullable<Parameters<typeof syncSnapshot>[0]['log']>,
+): Promise<number> {
   const quorum = organizationQuorum(opts.genesis);
   const peers = opts.genesis.genesis.orgs
     .filter((o) => o.id !== opts.ownOrg)

@@ -13,6 +13,7 @@ import { ed25519Backend } from './crypto/ed25519-precomputed.js';
 import { LedgerNode } from './ledger-node.js';
 import { EmbeddedOrderer } from './ordering/embedded.js';
 import { EtcdOrderer } from './ordering/etcd.js';
+import type { EtcdTls } from './ordering/etcd-client.js';
 import { AttestationService } from './attestations.js';
 import { genesisHash, validateGenesis } from '../protocol/genesis.js';
 import { needsSnapshot, syncSnapshot } from './snapshot.js';
@@ -30,6 +31,8 @@ export interface EmbeddedNodeOptions {
   orderer?: Orderer;
   /** Order through an etcd cluster at these client URLs instead of the embedded orderer. */
   etcdEndpoints?: readonly string[];
+  /** TLS material for `https:` etcd endpoints (PEM: a private CA, this node's client certificate and key). */
+  etcdTls?: EtcdTls;
   /** etcd log compaction (see {@link AttestationService}). */
   compactEveryMs?: number;
   keepBatches?: number;
@@ -52,7 +55,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
   if (opts.etcdEndpoints && opts.etcdEndpoints.length > 0 && !opts.orderer) {
     // Behind the compacted log (new node, lost store): copy a quorum-attested snapshot first.
     const validated = validateGenesis(opts.genesis);
-    if ((await needsSnapshot(opts.storePath, validated, opts.etcdEndpoints)) !== null)
+    if ((await needsSnapshot(opts.storePath, validated, opts.etcdEndpoints, opts.etcdTls)) !== null)
       await syncSnapshot({
         storePath: opts.storePath,
         genesis: validated,
@@ -60,6 +63,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
         nodeId: opts.nodeId,
         sign: nativeSigner(opts.nodeKey),
         endpoints: opts.etcdEndpoints,
+        ...(opts.etcdTls ? { tls: opts.etcdTls } : {}),
         ...(opts.log ? { log: opts.log } : {}),
       });
   }
@@ -75,6 +79,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
     (opts.etcdEndpoints && opts.etcdEndpoints.length > 0
       ? new EtcdOrderer({
           endpoints: opts.etcdEndpoints,
+          ...(opts.etcdTls ? { tls: opts.etcdTls } : {}),
           chainId: opts.genesis.chainId,
           genesisHash: genesisHash(opts.genesis),
           nodeId: opts.nodeId,
@@ -119,6 +124,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
     orderer instanceof EtcdOrderer && opts.etcdEndpoints
       ? new AttestationService({
           endpoints: opts.etcdEndpoints,
+          ...(opts.etcdTls ? { tls: opts.etcdTls } : {}),
           genesis: node.genesis,
           nodeId: opts.nodeId,
           sign: nativeSigner(opts.nodeKey),

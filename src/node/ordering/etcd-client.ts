@@ -79,11 +79,20 @@ export class EtcdClient {
   private readonly urls: URL[];
   private closed = false;
 
+  private readonly timeoutMs: number;
+  private readonly tls: EtcdTls;
+
+  /**
+   * @param endpoints etcd client URLs (`http:` or `https:`), tried in order on failure.
+   * @param opts `timeoutMs`: deadline of each call (default 3 s); `tls`: for `https:` endpoints.
+   * @example new EtcdClient(['https://etcd.st-mary.example:2379'], { tls: { ca, cert, key } })
+   */
   constructor(
     private readonly endpoints: readonly string[],
-    private readonly timeoutMs = 3000,
-    private readonly tls: EtcdTls = {},
+    opts: { timeoutMs?: number; tls?: EtcdTls } = {},
   ) {
+    this.timeoutMs = opts.timeoutMs ?? 3000;
+    this.tls = opts.tls ?? {};
     if (endpoints.length === 0) throw new Error('etcd: at least one endpoint');
     this.urls = endpoints.map((e) => {
       const url = new URL(e);
@@ -294,9 +303,9 @@ export class EtcdClient {
 }
 
 /** Resolves once the etcd member at `url` serves reads (it is in a cluster with quorum). */
-export async function waitForEtcd(url: string, timeoutMs = 15_000): Promise<void> {
+export async function waitForEtcd(url: string, timeoutMs = 15_000, tls?: EtcdTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const client = new EtcdClient([url], 1000);
+  const client = new EtcdClient([url], { timeoutMs: 1000, ...(tls ? { tls } : {}) });
   try {
     for (;;) {
       try {

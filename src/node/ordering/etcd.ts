@@ -23,7 +23,7 @@ import { sha256 } from '../../protocol/hash.js';
 import { toHex, utf8 } from '../../protocol/bytes.js';
 import type { BatchHandler, Clock, OrderedBatch, Orderer } from './orderer.js';
 import { BatchCutter } from './batch-cutter.js';
-import { EtcdClient, prefixEnd } from './etcd-client.js';
+import { EtcdClient, prefixEnd, type EtcdTls } from './etcd-client.js';
 import { etcdLayout, type EtcdLayout } from './etcd-keys.js';
 
 export interface EtcdOrdererOptions {
@@ -42,6 +42,8 @@ export interface EtcdOrdererOptions {
   log?: (event: string, fields: Record<string, unknown>) => void;
   /** Told once when delivery stops for good (tampering, a gap): the node halts. */
   onFailure?: (reason: string) => void;
+  /** TLS material for `https:` endpoints (a private CA, the node's client certificate). */
+  tls?: EtcdTls;
 }
 
 /** A batch as stored in etcd. */
@@ -111,7 +113,7 @@ export class EtcdOrderer implements Orderer {
   constructor(private readonly opts: EtcdOrdererOptions) {
     // append() retries until the batch lands or the orderer stops; it never rejects.
     this.cutter = new BatchCutter({ ...opts, onCut: (txs) => this.append(txs) });
-    this.client = new EtcdClient(opts.endpoints);
+    this.client = new EtcdClient(opts.endpoints, opts.tls ? { tls: opts.tls } : {});
     this.keys = etcdLayout(opts.chainId, opts.genesisHash);
     this.prefix = this.keys.batchPrefix;
     this.log = opts.log ?? (() => {});
