@@ -122,6 +122,10 @@ export class EtcdClient {
         'grpc.max_send_message_length': -1,
         'grpc.keepalive_time_ms': 10_000,
         'grpc.keepalive_timeout_ms': 5_000,
+        // Reconnect to a member that comes back within seconds (gRPC's default backoff grows to
+        // 2 minutes, which would hold writes back that long after an outage ends).
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': 2_000,
       });
       slot[i] = c;
     }

@@ -373,3 +373,38 @@ describe('attestations through etcd', () => {
     }
   });
 });
+
+describe('etcd client reconnection', () => {
+  test('a member back after a 10 s outage serves the client again within seconds', async () => {
+    const etcd = await startEtcdCluster(1);
+    const client = new EtcdClient(etcd.endpoints, { timeoutMs: 1000 });
+    try {
+      await client.put('/reconnect/a', '1');
+      etcd.members[0]!.kill();
+      // Calls fail through the outage (the client's reconnection backoff grows meanwhile).
+      const outageEnds = Date.now() + 10_000;
+      while (Date.now() < outageEnds) {
+        await assert.rejects(client.range('/reconnect/', prefixEnd('/reconnect/')));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await etcd.members[0]!.restart();
+      const back = Date.now();
+      for (;;) {
+        try {
+          const kvs = await client.range('/reconnect/', prefixEnd('/reconnect/'));
+          assert.deepEqual(
+            kvs.map((kv) => kv.value),
+            ['1'],
+          );
+          break;
+        } catch {
+          assert.ok(Date.now() - back < 5000, 'served again within 5 s of the member being back');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } finally {
+      client.close();
+      await etcd.stop();
+    }
+  });
+});
