@@ -82,7 +82,7 @@ export class AttestationService {
   private publishing: Promise<void> | null = null;
 
   constructor(private readonly opts: AttestationServiceOptions) {
-    this.client = new EtcdClient(opts.endpoints, opts.tls ? { tls: opts.tls } : {});
+    this.client = new EtcdClient(opts.endpoints, { tls: opts.tls });
     this.keys = layoutOf(opts.genesis);
     if ((opts.compactEveryMs ?? 0) > 0)
       this.compactTimer = setInterval(() => void this.compact(), opts.compactEveryMs);

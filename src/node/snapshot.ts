@@ -51,7 +51,7 @@ export async function needsSnapshot(
     }
   }
   const keys = layoutOf(genesis);
-  const client = new EtcdClient(endpoints, tls ? { tls } : {});
+  const client = new EtcdClient(endpoints, { tls });
   let first: { key: string } | undefined;
   try {
     [first] = await client.range(keys.batchPrefix, prefixEnd(keys.batchPrefix), { limit: 1 });
@@ -78,7 +78,7 @@ export async function syncSnapshot(opts: {
   log?: (event: string, fields: Record<string, unknown>) => void;
 }): Promise<number> {
   const log = opts.log ?? (() => {});
-  const etcd = new EtcdClient(opts.endpoints, opts.tls ? { tls: opts.tls } : {});
+  const etcd = new EtcdClient(opts.endpoints, { tls: opts.tls });
   try {
     return await fetchAttestedSnapshot(opts, etcd, log);
   } finally {

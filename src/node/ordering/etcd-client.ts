@@ -73,7 +73,10 @@ const RETRY_ELSEWHERE: ReadonlySet<number> = new Set([
 
 export class EtcdClient {
   private current = 0;
-  /** One channel per endpoint, opened on first use (each is one HTTP/2 connection). */
+  /**
+   * Per endpoint, opened on first use: a KV client, and a Watch client on the same channel (one
+   * HTTP/2 connection per endpoint).
+   */
   private readonly kv: (Client | undefined)[];
   private readonly watchers: (Client | undefined)[];
   private readonly urls: URL[];
@@ -89,7 +92,7 @@ export class EtcdClient {
    */
   constructor(
     private readonly endpoints: readonly string[],
-    opts: { timeoutMs?: number; tls?: EtcdTls } = {},
+    opts: { timeoutMs?: number; tls?: EtcdTls | undefined } = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.tls = opts.tls ?? {};
@@ -104,32 +107,36 @@ export class EtcdClient {
     this.watchers = endpoints.map(() => undefined);
   }
 
-  /** Closes every channel (calls in flight fail with CANCELLED → ORDERING_UNAVAILABLE). */
+  /** Closes every channel: later calls fail with ORDERING_UNAVAILABLE; calls already started finish. */
   close(): void {
     this.closed = true;
-    for (const c of [...this.kv, ...this.watchers]) c?.close();
+    for (const c of this.kv) c?.close(); // the watch clients share these channels
   }
 
   private channel(which: 'KV' | 'Watch', i: number): Client {
-    const slot = which === 'KV' ? this.kv : this.watchers;
-    let c = slot[i];
-    if (c === undefined) {
-      if (this.closed) throw new Error('client closed');
-      const url = this.urls[i]!;
-      c = new (etcdServices()[which])(url.host, endpointCredentials(url, this.tls), {
-        // A range of batches can exceed gRPC's 4 MiB default; etcd itself sends up to 2 GiB.
-        'grpc.max_receive_message_length': -1,
-        'grpc.max_send_message_length': -1,
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.keepalive_timeout_ms': 5_000,
-        // Reconnect to a member that comes back within seconds (gRPC's default backoff grows to
-        // 2 minutes, which would hold writes back that long after an outage ends).
-        'grpc.initial_reconnect_backoff_ms': 200,
-        'grpc.max_reconnect_backoff_ms': 2_000,
-      });
-      slot[i] = c;
-    }
-    return c;
+    if (this.closed) throw new Error('client closed');
+    const kv = (this.kv[i] ??= this.openChannel(i));
+    if (which === 'KV') return kv;
+    const url = this.urls[i]!;
+    return (this.watchers[i] ??= new (etcdServices().Watch)(url.host, endpointCredentials(url, this.tls), {
+      channelOverride: kv.getChannel(),
+    }));
+  }
+
+  /** A KV client on a new channel to endpoint `i`. */
+  private openChannel(i: number): Client {
+    const url = this.urls[i]!;
+    return new (etcdServices().KV)(url.host, endpointCredentials(url, this.tls), {
+      // A range of batches can exceed gRPC's 4 MiB default; etcd itself sends up to 2 GiB.
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      // Reconnect to a member that comes back within seconds (gRPC's default backoff grows to
+      // 2 minutes, which would hold writes back that long after an outage ends).
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+    });
   }
 
   /** Calls KV `method` on the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
@@ -309,7 +316,7 @@ export class EtcdClient {
 /** Resolves once the etcd member at `url` serves reads (it is in a cluster with quorum). */
 export async function waitForEtcd(url: string, timeoutMs = 15_000, tls?: EtcdTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const client = new EtcdClient([url], { timeoutMs: 1000, ...(tls ? { tls } : {}) });
+  const client = new EtcdClient([url], { timeoutMs: 1000, tls });
   try {
     for (;;) {
       try {

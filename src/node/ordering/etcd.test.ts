@@ -36,6 +36,27 @@ function closeClients(): void {
   for (const c of clients.splice(0)) c.close();
 }
 
+/** An `n`-member cluster for the enclosing suite, stopped after it with the clients its tests opened. */
+function suiteCluster(n: number): EtcdCluster {
+  let cluster: EtcdCluster | undefined;
+  before(async () => {
+    cluster = await startEtcdCluster(n);
+  });
+  after(async () => {
+    closeClients();
+    await cluster?.stop();
+  });
+  return {
+    get endpoints() {
+      return cluster!.endpoints;
+    },
+    get members() {
+      return cluster!.members;
+    },
+    stop: () => cluster!.stop(),
+  };
+}
+
 function orderer(endpoints: string[], nodeId: string, chainId = 'chain-a') {
   const delivered: OrderedBatch[] = [];
   let failed: string | null = null;
@@ -71,14 +92,7 @@ async function until(cond: () => boolean, ms = 15_000, what = 'condition'): Prom
 }
 
 describe('etcd ordering (one member)', () => {
-  let etcd: EtcdCluster;
-  before(async () => {
-    etcd = await startEtcdCluster(1);
-  });
-  after(() => {
-    closeClients();
-    return etcd.stop();
-  });
+  const etcd = suiteCluster(1);
 
   test('three nodes append concurrently; every node delivers the same batches, each tx exactly once', async () => {
     const nodes = ['n1', 'n2', 'n3'].map((id) => orderer(etcd.endpoints, id));
@@ -257,14 +271,7 @@ describe('etcd ordering (one member)', () => {
 });
 
 describe('etcd ordering (three members)', () => {
-  let etcd: EtcdCluster;
-  before(async () => {
-    etcd = await startEtcdCluster(3);
-  });
-  after(() => {
-    closeClients();
-    return etcd.stop();
-  });
+  const etcd = suiteCluster(3);
 
   test('kill -9 one member: ordering goes on; stop the majority: nothing is ordered until quorum returns', async () => {
     const n = orderer(etcd.endpoints, 'n1', 'chain-q');
@@ -289,14 +296,7 @@ describe('etcd ordering (three members)', () => {
 });
 
 describe('attestations through etcd', () => {
-  let etcd: EtcdCluster;
-  before(async () => {
-    etcd = await startEtcdCluster(1);
-  });
-  after(() => {
-    closeClients();
-    return etcd.stop();
-  });
+  const etcd = suiteCluster(1);
 
   test('blocks committed together are attested in one transaction, each under its own key; a check reads a window at once and ignores forgeries', async () => {
     const c = consortium(['org1', 'org2', 'org3']);

@@ -113,7 +113,7 @@ export class EtcdOrderer implements Orderer {
   constructor(private readonly opts: EtcdOrdererOptions) {
     // append() retries until the batch lands or the orderer stops; it never rejects.
     this.cutter = new BatchCutter({ ...opts, onCut: (txs) => this.append(txs) });
-    this.client = new EtcdClient(opts.endpoints, opts.tls ? { tls: opts.tls } : {});
+    this.client = new EtcdClient(opts.endpoints, { tls: opts.tls });
     this.keys = etcdLayout(opts.chainId, opts.genesisHash);
     this.prefix = this.keys.batchPrefix;
     this.log = opts.log ?? (() => {});
