@@ -50,6 +50,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** True if nothing listens on `port` (127.0.0.1) right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first port of `span` consecutive free ports, below Linux's ephemeral range (32768 up): a
+ * block from `freePort()` can collide with an outgoing connection's source port later, and a
+ * process that loses its port exits while starting.
+ */
+export async function freePortBlock(span: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (32_768 - 20_000 - span));
+    let free = true;
+    for (let p = base; p < base + span && free; p++) free = await portFree(p);
+    if (free) return base;
+  }
+  throw new Error(`no ${span} consecutive free ports between 20000 and 32767`);
+}
+
 export async function startNodeProcess(
   dir: string,
   opts: { verificationServers?: boolean } = {},

@@ -18,7 +18,7 @@ import { loadHome, readIdentity } from '../node/home.js';
 import { nativeSigner } from '../node/crypto/native.js';
 import { networkUp } from '../cli/network.js';
 import { LoadClient } from './load-client.js';
-import { freePort } from './ledger-bench.js';
+import { freePortBlock } from './ledger-bench.js';
 
 export interface NetworkBenchResult {
   orgs: number;
@@ -74,7 +74,8 @@ export async function benchNetwork(opts: {
   warmup?: number;
 }): Promise<NetworkBenchResult> {
   const root = mkdtempSync(join(tmpdir(), 'hl-bench-net-'));
-  const base = ((await freePort()) % 20_000) + 20_000;
+  // APIs from base, etcd members from base + 100 (two ports each).
+  const base = await freePortBlock(100 + 2 * opts.orgs);
   const net = await networkUp(root, { orgs: opts.orgs, basePort: base });
   try {
     const genesis = loadHome(net.layout.nodes[0]!.home).genesis;

@@ -9,9 +9,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../bench/ledger-bench.js';
+import { freePortBlock } from '../bench/ledger-bench.js';
 import { HealthLedgerClient, identityFromFile, type Identity } from '../sdk/client.js';
 import { loadHome, readIdentity } from '../node/home.js';
 import type { SubmitResultWire } from '../protocol/api.js';
@@ -40,7 +42,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
   before(async () => {
     root = mkdtempSync(join(tmpdir(), 'hl-network-'));
     // Ports: three APIs from base, etcd from base + 100; pick a free base.
-    const base = ((await freePort()) % 20_000) + 20_000;
+    const base = await freePortBlock(110);
     net = await networkUp(root, {
       orgs: 3,
       basePort: base,
@@ -334,5 +336,28 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     assert.equal((await write(1))?.status, 'committed');
     const cmp = compareStores(join(net.layout.nodes[0]!.home, 'data', 'ledger.sqlite'), store);
     assert.equal(cmp.firstDivergent, height);
+  });
+});
+
+describe('network up when a port is taken', () => {
+  test('fails at once naming the member, and leaves nothing running', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hl-network-busy-'));
+    const base = await freePortBlock(110);
+    // Something else already listens on the second etcd member's client port.
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((r) => squatter.listen(base + 102, '127.0.0.1', r));
+    try {
+      const started = Date.now();
+      await assert.rejects(networkUp(root, { orgs: 3, basePort: base }), /etcd member etcd1 exited/);
+      assert.ok(Date.now() - started < 20_000, 'failed fast, not after the readiness timeout');
+      await new Promise((r) => setTimeout(r, 300));
+      const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.includes(root));
+      assert.deepEqual(left, [], 'no etcd member or node of the failed network still runs');
+    } finally {
+      squatter.close();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -125,6 +125,19 @@ function spawnEtcd(layout: NetworkLayout, i: number, detached: boolean): ChildPr
   );
 }
 
+/** Resolves once the member serves; rejects at once if it exits first (its ports taken, say). */
+function etcdReady(child: ChildProcess, name: string, client: string, signal?: AbortSignal): Promise<void> {
+  let onExit: (code: number | null) => void = () => {};
+  const exited = new Promise<never>((_, reject) => {
+    onExit = (code) =>
+      reject(new Error(`etcd member ${name} exited (${code}) while starting: are its ports free?`));
+    child.once('exit', onExit);
+  });
+  return Promise.race([waitForEtcd(client, 30_000, undefined, signal), exited]).finally(() =>
+    child.off('exit', onExit),
+  );
+}
+
 function spawnNode(home: string, detached: boolean, log: (line: string) => void): Promise<ChildProcess> {
   // HL_NODE_ARGS passes extra node flags to each node process (e.g. --cpu-prof for profiling).
   const extra = (process.env['HL_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
@@ -170,12 +183,21 @@ export async function networkUp(
 ): Promise<RunningNetwork> {
   const layout = ensureNetwork(root, opts);
   const detached = opts.detached ?? false;
-  const etcd: (ChildProcess | null)[] = layout.etcd.map((_, i) => spawnEtcd(layout, i, detached));
-  await Promise.all(layout.etcd.map((e) => waitForEtcd(e.client, 30_000)));
   const log = opts.log ?? (() => {});
+  const etcd: (ChildProcess | null)[] = [];
   const nodes: (ChildProcess | null)[] = [];
-  // One at a time: each enrolls its custodian through the ordered log on first start.
-  for (const n of layout.nodes) nodes.push(await spawnNode(n.home, detached, (l) => log(n.org, l)));
+  const starting = new AbortController();
+  try {
+    for (let i = 0; i < layout.etcd.length; i++) etcd.push(spawnEtcd(layout, i, detached));
+    await Promise.all(layout.etcd.map((e, i) => etcdReady(etcd[i]!, e.name, e.client, starting.signal)));
+    // One at a time: each enrolls its custodian through the ordered log on first start.
+    for (const n of layout.nodes) nodes.push(await spawnNode(n.home, detached, (l) => log(n.org, l)));
+  } catch (e) {
+    // Leave nothing running behind a failed start (detached processes would outlive this one).
+    starting.abort();
+    for (const p of [...nodes, ...etcd]) p?.kill('SIGKILL');
+    throw e;
+  }
   const pids = () => ({
     etcd: etcd.map((p) => p?.pid ?? null),
     nodes: nodes.map((p) => p?.pid ?? null),
@@ -196,7 +218,7 @@ export async function networkUp(
     },
     async startEtcd(i) {
       etcd[i] = spawnEtcd(layout, i, detached);
-      await waitForEtcd(layout.etcd[i]!.client, 30_000);
+      await etcdReady(etcd[i]!, layout.etcd[i]!.name, layout.etcd[i]!.client);
     },
     killNode(i) {
       nodes[i]?.kill('SIGKILL');

@@ -314,7 +314,12 @@ export class EtcdClient {
 }
 
 /** Resolves once the etcd member at `url` serves reads (it is in a cluster with quorum). */
-export async function waitForEtcd(url: string, timeoutMs = 15_000, tls?: EtcdTls): Promise<void> {
+export async function waitForEtcd(
+  url: string,
+  timeoutMs = 15_000,
+  tls?: EtcdTls,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const client = new EtcdClient([url], { timeoutMs: 1000, tls });
   try {
@@ -323,6 +328,7 @@ export async function waitForEtcd(url: string, timeoutMs = 15_000, tls?: EtcdTls
         await client.range('/probe', '/probf', { limit: 1 });
         return;
       } catch {
+        if (signal?.aborted) throw new Error(`stopped waiting for etcd at ${url}`);
         if (Date.now() > deadline) throw new Error(`etcd at ${url} did not become ready`);
         await new Promise((r) => setTimeout(r, 100));
       }
