@@ -40,14 +40,9 @@ export interface LedgerBenchResult {
   single_tps: number;
 }
 
+/** A free port for a process started later (from {@link freePortBlock}, for the same reason). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
+  return freePortBlock(1);
 }
 
 /** True if nothing listens on `port` (127.0.0.1) right now. */
@@ -60,9 +55,9 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /**
- * The first port of `span` consecutive free ports, below Linux's ephemeral range (32768 up): a
- * block from `freePort()` can collide with an outgoing connection's source port later, and a
- * process that loses its port exits while starting.
+ * The first port of `span` consecutive free ports, below Linux's ephemeral range (32768 up): a port
+ * the kernel hands out (`listen(0)`) is in that range and can be taken by an outgoing connection's
+ * source port before the process meant to use it binds it — which then exits while starting.
  */
 export async function freePortBlock(span: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {

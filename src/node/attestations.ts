@@ -51,7 +51,7 @@ export interface AttestationServiceOptions {
    */
   publishDelayMs?: number;
   /** TLS material for `https:` etcd endpoints. */
-  tls?: EtcdTls;
+  tls?: EtcdTls | undefined;
   /**
    * Compaction: batches (and attestations) more than `keepBatches` below the lowest height every
    * organization's node has applied are deleted from etcd, every `compactEveryMs`. Off when 0.

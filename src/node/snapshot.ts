@@ -74,7 +74,7 @@ export async function syncSnapshot(opts: {
   nodeId: string;
   sign: (m: Uint8Array) => Uint8Array;
   endpoints: readonly string[];
-  tls?: EtcdTls;
+  tls?: EtcdTls | undefined;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }): Promise<number> {
   const log = opts.log ?? (() => {});

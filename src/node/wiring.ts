@@ -63,7 +63,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
         nodeId: opts.nodeId,
         sign: nativeSigner(opts.nodeKey),
         endpoints: opts.etcdEndpoints,
-        ...(opts.etcdTls ? { tls: opts.etcdTls } : {}),
+        tls: opts.etcdTls,
         ...(opts.log ? { log: opts.log } : {}),
       });
   }
@@ -79,7 +79,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
     (opts.etcdEndpoints && opts.etcdEndpoints.length > 0
       ? new EtcdOrderer({
           endpoints: opts.etcdEndpoints,
-          ...(opts.etcdTls ? { tls: opts.etcdTls } : {}),
+          tls: opts.etcdTls,
           chainId: opts.genesis.chainId,
           genesisHash: genesisHash(opts.genesis),
           nodeId: opts.nodeId,
@@ -124,7 +124,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
     orderer instanceof EtcdOrderer && opts.etcdEndpoints
       ? new AttestationService({
           endpoints: opts.etcdEndpoints,
-          ...(opts.etcdTls ? { tls: opts.etcdTls } : {}),
+          tls: opts.etcdTls,
           genesis: node.genesis,
           nodeId: opts.nodeId,
           sign: nativeSigner(opts.nodeKey),

@@ -43,7 +43,7 @@ export interface EtcdOrdererOptions {
   /** Told once when delivery stops for good (tampering, a gap): the node halts. */
   onFailure?: (reason: string) => void;
   /** TLS material for `https:` endpoints (a private CA, the node's client certificate). */
-  tls?: EtcdTls;
+  tls?: EtcdTls | undefined;
 }
 
 /** A batch as stored in etcd. */
