@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toBase64Url } from '../protocol/bytes.js';
@@ -203,6 +203,37 @@ test('state written by blocks committed on the writer thread is read by later bl
     await run([0, 1, 2]);
     await run([5, 6]); // reopened: the filter is rebuilt from the table
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('committed blocks reach the database file through the checkpointer thread while the node runs (no commit stops to copy the WAL)', async () => {
+  const org = oneOrg();
+  const admin = org.c.admin('org1');
+  const dir = mkdtempSync(join(tmpdir(), 'hl-node-'));
+  const path = join(dir, 'ledger.sqlite');
+  const store = LedgerStore.open(path);
+  LedgerNode.prepareStore(store, org.c.genesis);
+  store.db.pragma('wal_checkpoint(TRUNCATE)'); // the file holds genesis; the WAL is empty
+  const before = statSync(path).size;
+  const node = startNode(org, {
+    store,
+    orderer: new EmbeddedOrderer({ maxBlockTxs: 50, blockTimeoutMs: 1, clock: movingClock() }),
+    verifier: await VerifyPool.create({ threads: 1 }),
+    writer: await WorkerBlockWriter.open(path, { checkpointIntervalMs: 20 }),
+  });
+  try {
+    const results = await node.submit(anchors(admin, 0, 400), { wait: true, timeoutMs: 10_000 });
+    assert.ok(results.every((r) => r.status === 'committed' && r.commitment.code === 'VALID'));
+    // The writer's own automatic checkpoint would wait for 32,768 WAL pages: only the
+    // checkpointer thread copies these few hundred into the file before the node stops.
+    const deadline = Date.now() + 5_000;
+    while (statSync(path).size <= before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.ok(statSync(path).size > before, 'the database file grew while the node ran');
+  } finally {
+    await node.stop();
+    store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -99,7 +99,7 @@ export async function startEmbeddedNode(opts: EmbeddedNodeOptions): Promise<Runn
   try {
     // The node writes genesis state (first start) through its own connection before the writer opens.
     LedgerNode.prepareStore(store, opts.genesis);
-    writer = await WorkerBlockWriter.open(opts.storePath);
+    writer = await WorkerBlockWriter.open(opts.storePath, opts.log ? { log: opts.log } : {});
     node = LedgerNode.start({
       writer,
       store,

@@ -130,6 +130,9 @@ export class EtcdClient {
       // A range of batches can exceed gRPC's 4 MiB default; etcd itself sends up to 2 GiB.
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
+      // Let etcd send a whole batch (~130 KB) at once: with HTTP/2's 64 KiB default window, each
+      // large reply or watch event waited for window updates — one more turn of a busy event loop.
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       // Reconnect to a member that comes back within seconds (gRPC's default backoff grows to
@@ -267,13 +270,13 @@ export class EtcdClient {
 
   /**
    * Calls `onChange` whenever something under `prefix` changes (or, with `exact`, the one key
-   * `prefix`), with the value written (undefined for a deletion or a message without events), until
-   * the signal aborts. A wake-up and a hint only: callers re-read by key and check continuity, so a
-   * missed, duplicated or stale event is harmless.
+   * `prefix`), with the value written and its key (value undefined for a deletion or a message
+   * without events), until the signal aborts. A wake-up and a hint only: an event can be missed,
+   * duplicated or late, so callers check continuity and read by key what the events did not bring.
    */
   async watch(
     prefix: string,
-    onChange: (value?: string) => void,
+    onChange: (value?: string, key?: string) => void,
     signal: AbortSignal,
     exact = false,
   ): Promise<void> {
@@ -296,7 +299,11 @@ export class EtcdClient {
         };
         stream.on('data', (r: RpcWatchResponse) => {
           if (r.events.length === 0) return onChange();
-          for (const e of r.events) onChange(e.type === 'PUT' ? e.kv?.value.toString('utf8') : undefined);
+          for (const e of r.events)
+            onChange(
+              e.type === 'PUT' ? e.kv?.value.toString('utf8') : undefined,
+              e.kv?.key.toString('latin1'),
+            );
         });
         stream.on('error', finish);
         stream.on('end', finish);

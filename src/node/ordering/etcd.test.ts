@@ -221,6 +221,84 @@ describe('etcd ordering (one member)', () => {
     await b.o.stop();
   });
 
+  test('a forged batch that arrives on the watch while a node runs is refused the same way', async () => {
+    const client = etcdClient(etcd.endpoints);
+    const b = orderer(etcd.endpoints, 'n1', 'chain-w');
+    await b.o.broadcast(['w1']);
+    await until(() => b.delivered.length === 1);
+    const prefix = `/healthledger/chain-w/${GENESIS.slice(0, 16)}/batch/`;
+    const forged: StoredBatch = {
+      v: 1,
+      seq: 2,
+      timestampMs: Date.now(),
+      prevHash: 'cd'.repeat(32),
+      appender: 'mallory',
+      txs: ['evil'],
+    };
+    assert.ok(await client.createIfAbsent(`${prefix}${'2'.padStart(16, '0')}`, JSON.stringify(forged)));
+    await until(() => b.failed !== null);
+    assert.match(b.failed!, /batch 2 does not chain to batch 1/);
+    assert.equal(b.delivered.length, 1);
+    await b.o.stop();
+  });
+
+  test('a node that falls far behind (past what it holds from the watch) still delivers every batch in order', async () => {
+    const client = etcdClient(etcd.endpoints);
+    const prefix = `/healthledger/chain-lag/${GENESIS.slice(0, 16)}/batch/`;
+    const delivered: OrderedBatch[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const o = new EtcdOrderer({
+      endpoints: etcd.endpoints,
+      chainId: 'chain-lag',
+      genesisHash: GENESIS,
+      nodeId: 'slow',
+      maxBlockTxs: 50,
+      blockTimeoutMs: 5,
+      clock,
+      pollMs: 20,
+    });
+    o.start(1, 0, async (b) => {
+      await gate; // execution stalls on the first batch while the log grows
+      delivered.push(b);
+    });
+    try {
+      // 600 batches written by "other nodes" while this one is stuck: more than it holds ahead.
+      let prevHash = GENESIS;
+      const total = 600;
+      for (let first = 1; first <= total; first += 100) {
+        const pairs: [string, string][] = [];
+        for (let seq = first; seq < first + 100; seq++) {
+          const text = JSON.stringify({
+            v: 1,
+            seq,
+            timestampMs: 1000 + seq,
+            prevHash,
+            appender: 'other',
+            txs: [`lag-${seq}`],
+          } satisfies StoredBatch);
+          pairs.push([`${prefix}${String(seq).padStart(16, '0')}`, text]);
+          prevHash = batchHash(text);
+        }
+        assert.ok(await client.createAllIfAbsent(pairs));
+      }
+      release();
+      await until(() => delivered.length === total, 20_000, 'every batch delivered');
+      assert.deepEqual(
+        delivered.map((b) => b.seq),
+        delivered.map((_, i) => i + 1),
+      );
+      assert.deepEqual(
+        delivered.map((b) => b.txs[0]),
+        delivered.map((_, i) => `lag-${i + 1}`),
+      );
+      assert.equal(o.failure, null);
+    } finally {
+      release();
+      await o.stop();
+    }
+  });
+
   test('a real node orders through etcd, and after a restart carries on from where it stopped', async () => {
     const net = await startTestNetwork({ etcdEndpoints: etcd.endpoints });
     try {

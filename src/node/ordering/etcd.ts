@@ -10,12 +10,15 @@
  *   the next sequence number.
  * - **Chain**: each batch names the hash of the previous one (the first names the genesis hash), so
  *   a batch altered or inserted in etcd breaks the chain.
- * - **Delivery**: every node reads batches by key in sequence order, checks each one's sequence
- *   number, previous hash and time, and hands them to the node strictly in order; a gap or a broken
- *   chain stops delivery (the node halts rather than apply across it). etcd's watch (of the head
- *   record: a prefix watch would carry every batch to every node) is only a wake-up — reads are by
- *   key, so the watch edge cases of etcd 3.4 cannot reorder or skip anything — and a short poll
- *   covers a lost watch.
+ * - **Delivery**: every node takes batches strictly in sequence order, checks each one's sequence
+ *   number, previous hash and time, and hands them to the node in order; a gap or a broken chain
+ *   stops delivery (the node halts rather than apply across it). The text of a batch comes from
+ *   the node's own append, from etcd's watch of the batch keys, or — whenever those did not bring
+ *   the next number — from a read by key. Batch keys are written once (create-if-absent), so a
+ *   watched value is the value a read would return; the watch only saves the round trip. Its edge
+ *   cases in etcd 3.4 (events lost, repeated or late) cannot reorder or skip anything: the next
+ *   number is always what is delivered, read if it was not watched, and a short poll covers a lost
+ *   watch.
  * @module
  */
 import { HealthLedgerError } from '../../protocol/errors.js';
@@ -82,6 +85,16 @@ function headAfter(text: string | undefined, seq: number): BatchRef | null {
 /** Hash of a stored batch (hex SHA-256 of its exact stored text). */
 export const batchHash = (text: string): string => toHex(sha256(utf8(text)));
 
+/** A batch's text, parsed, and its hash. */
+interface KnownBatch {
+  text: string;
+  batch: StoredBatch;
+  hash: string;
+}
+
+/** Most batches held ahead of delivery from appends and watch events (the rest are read). */
+const PREFETCH_WINDOW = 256;
+
 /** The node's ledger and the etcd log are not the same history. */
 class OrderingMismatch extends Error {}
 
@@ -104,6 +117,8 @@ export class EtcdOrderer implements Orderer {
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
   private reading: Promise<void> | null = null;
+  /** Batches at `nextSeq` or later already known (own appends, watch events), by sequence number. */
+  private readonly prefetched = new Map<number, KnownBatch>();
   private readonly log: NonNullable<EtcdOrdererOptions['log']>;
   /** Why delivery stopped for good (tampering, a gap), if it did. */
   failure: string | null = null;
@@ -137,19 +152,16 @@ export class EtcdOrderer implements Orderer {
     this.lastTimestampMs = lastTimestampMs;
     this.handler = onBatch;
     this.stopped = false;
-    // Watch the small head key, not the batches: every event of a prefix watch carries a whole
-    // batch to every node, only to be thrown away (the read loop reads batches by key).
-    // The head record it carries also keeps this node's idea of the tail fresh while execution
-    // lags behind (else every append under load built on a stale tail and lost its race).
+    // Watch the batches: each event brings the next batch to every node without a read, and keeps
+    // this node's idea of the tail fresh while its execution lags behind (else every append under
+    // load built on a stale tail and lost its race).
     void this.client.watch(
-      this.keys.headKey,
-      (value) => {
-        const head = headAfter(value, this.knownTail === null ? 1 : this.knownTail.seq + 1);
-        if (head !== null) this.noteTail(head.seq, head.hash, head.timestampMs);
+      this.prefix,
+      (value, key) => {
+        if (value !== undefined && key !== undefined) this.noteWatched(key, value);
         this.wake?.();
       },
       this.abort.signal,
-      true,
     );
     this.reading = this.readLoop();
     this.cutter.open();
@@ -223,6 +235,8 @@ export class EtcdOrderer implements Orderer {
         );
         if (outcome.created) {
           this.appendStats.appended++;
+          // etcd now holds exactly this text under this number: deliver it without reading it back.
+          this.prefetch({ text, batch, hash: ref.hash });
           this.noteTail(ref.seq, ref.hash, ref.timestampMs);
           this.wake?.();
           return;
@@ -245,25 +259,68 @@ export class EtcdOrderer implements Orderer {
 
   // -- delivery ---------------------------------------------------------------------------------
 
+  /** A batch seen on the watch: a hint of the tail, and the batch itself if it is due soon. */
+  private noteWatched(key: string, text: string): void {
+    if (!key.startsWith(this.prefix)) return;
+    const seq = this.keys.seqOfBatchKey(key);
+    if (!Number.isSafeInteger(seq) || seq < this.nextSeq) return;
+    if (this.prefetched.get(seq)?.text === text) return; // this node's own append, coming back
+    let batch: StoredBatch;
+    try {
+      batch = JSON.parse(text) as StoredBatch;
+    } catch {
+      return; // delivery reads it by key and reports it
+    }
+    const known: KnownBatch = { text, batch, hash: batchHash(text) };
+    // Only a hint: a forged batch here fails the compare-and-swap or the chain check on delivery.
+    if (batch.seq === seq && Number.isSafeInteger(batch.timestampMs))
+      this.noteTail(seq, known.hash, batch.timestampMs);
+    this.prefetch(known, seq);
+  }
+
+  /** Holds a batch for delivery if it is due within the window. */
+  private prefetch(known: KnownBatch, seq = known.batch.seq): void {
+    if (seq >= this.nextSeq && seq < this.nextSeq + PREFETCH_WINDOW) this.prefetched.set(seq, known);
+  }
+
+  /** The known batches from `nextSeq` on, consecutive; none if the next one is not known. */
+  private takePrefetched(): KnownBatch[] {
+    const out: KnownBatch[] = [];
+    for (let seq = this.nextSeq; ; seq++) {
+      const known = this.prefetched.get(seq);
+      if (known === undefined) break;
+      out.push(known);
+    }
+    return out;
+  }
+
   private async readLoop(): Promise<void> {
     while (!this.stopped) {
-      let batches: { text: string; batch: StoredBatch }[];
+      let batches: KnownBatch[];
       try {
         if (this.prevHash === null) this.prevHash = await this.hashBefore(this.nextSeq);
-        const kvs = await this.client.range(this.key(this.nextSeq), prefixEnd(this.prefix), { limit: 256 });
-        batches = kvs.map((kv) => ({ text: kv.value, batch: JSON.parse(kv.value) as StoredBatch }));
-        if (kvs.length > 0 && kvs[0]!.key !== this.key(this.nextSeq))
-          return this.fail(
-            `batch ${this.nextSeq} is not in etcd (the log continues at ${this.keys.seqOfBatchKey(kvs[0]!.key)}): a gap, or compacted past this node — restart it to sync a snapshot`,
-          );
+        batches = this.takePrefetched();
+        if (batches.length === 0) {
+          const kvs = await this.client.range(this.key(this.nextSeq), prefixEnd(this.prefix), { limit: 256 });
+          batches = kvs.map((kv) => ({
+            text: kv.value,
+            batch: JSON.parse(kv.value) as StoredBatch,
+            hash: batchHash(kv.value),
+          }));
+          if (kvs.length > 0 && kvs[0]!.key !== this.key(this.nextSeq))
+            return this.fail(
+              `batch ${this.nextSeq} is not in etcd (the log continues at ${this.keys.seqOfBatchKey(kvs[0]!.key)}): a gap, or compacted past this node — restart it to sync a snapshot`,
+            );
+        }
       } catch (e) {
         if (e instanceof SyntaxError) return this.fail(`batch ${this.nextSeq} is not valid JSON`);
         if (e instanceof OrderingMismatch) return this.fail(e.message);
         await this.pause(500);
         continue;
       }
-      for (const { text, batch } of batches) {
+      for (const { batch, hash } of batches) {
         if (this.stopped) return;
+        this.prefetched.delete(this.nextSeq);
         const why = this.check(batch);
         if (why !== null) return this.fail(why);
         const ordered: OrderedBatch = { seq: batch.seq, timestampMs: batch.timestampMs, txs: batch.txs };
@@ -275,7 +332,7 @@ export class EtcdOrderer implements Orderer {
         }
         this.nextSeq = batch.seq + 1;
         this.lastTimestampMs = batch.timestampMs;
-        this.prevHash = batchHash(text);
+        this.prevHash = hash;
         this.noteTail(batch.seq, this.prevHash, batch.timestampMs);
       }
       if (batches.length === 0) await this.pause(this.opts.pollMs ?? 100);

@@ -4,14 +4,18 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { LedgerStore, type BlockCommit } from './ledger-store.js';
+import { LedgerStore, WRITER_BACKSTOP_CHECKPOINT_PAGES, type BlockCommit } from './ledger-store.js';
 import type { WriterReply } from './block-writer.js';
 
 const port = parentPort!;
 const reply = (m: WriterReply): void => port.postMessage(m);
 let store: LedgerStore;
 try {
-  store = LedgerStore.open((workerData as { path: string }).path);
+  // The checkpointer thread copies the WAL back; this connection checkpoints (stopping its
+  // commits meanwhile) only if the WAL grows far past that thread's pace.
+  store = LedgerStore.open((workerData as { path: string }).path, {
+    walAutoCheckpoint: WRITER_BACKSTOP_CHECKPOINT_PAGES,
+  });
   reply({ type: 'ready' });
 } catch (e) {
   reply({ type: 'error', message: (e as Error).message });

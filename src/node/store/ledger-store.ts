@@ -74,6 +74,12 @@ export const STATE_KEY_SCAN_CHUNK = 5000;
 /** WAL pages (4 KiB) between automatic checkpoints of the ledger store. */
 export const WAL_CHECKPOINT_PAGES = 8192;
 
+/**
+ * The store writer's automatic checkpoint when a checkpointer thread does the copying
+ * (`wal-checkpointer.worker`): only a backstop, should that thread fall behind.
+ */
+export const WRITER_BACKSTOP_CHECKPOINT_PAGES = 4 * WAL_CHECKPOINT_PAGES;
+
 /** Opens a database with the durability settings this project requires. */
 export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
   const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
@@ -179,13 +185,17 @@ export class LedgerStore implements PerfectNodeReader {
   }
 
   /** Opens (creating if needed) the store at `path`. */
-  static open(path: string, opts: { readonly?: boolean } = {}): LedgerStore {
+  /**
+   * @param opts `walAutoCheckpoint`: WAL pages between the automatic checkpoints this connection
+   *   runs after a commit (default {@link WAL_CHECKPOINT_PAGES}).
+   */
+  static open(path: string, opts: { readonly?: boolean; walAutoCheckpoint?: number } = {}): LedgerStore {
     const db = openDatabase(path, opts);
     // Checkpoint the WAL into the database every 32 MiB instead of SQLite's 4 MiB: a block's inserts
     // into the transaction-id index land on pages all over it, and a page rewritten by several
     // blocks between checkpoints is copied back once (the writer's kernel time fell by a third;
     // see docs/benchmarks.md). Durability is the WAL's fsync at every commit, unchanged.
-    if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+    if (!opts.readonly) db.pragma(`wal_autocheckpoint = ${opts.walAutoCheckpoint ?? WAL_CHECKPOINT_PAGES}`);
     const store = new LedgerStore(db);
     const v = store.getMeta('schemaVersion');
     if (v === undefined && !opts.readonly) store.setMeta('schemaVersion', String(SCHEMA_VERSION));
