@@ -265,6 +265,8 @@ export class EtcdOrderer implements Orderer {
     const seq = this.keys.seqOfBatchKey(key);
     if (!Number.isSafeInteger(seq) || seq < this.nextSeq) return;
     if (this.prefetched.get(seq)?.text === text) return; // this node's own append, coming back
+    // Beyond the window and not past the known tail, it is neither held nor a hint: skip the parse.
+    if (seq >= this.nextSeq + PREFETCH_WINDOW && this.knownTail !== null && seq <= this.knownTail.seq) return;
     let batch: StoredBatch;
     try {
       batch = JSON.parse(text) as StoredBatch;

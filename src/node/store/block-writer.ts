@@ -74,12 +74,17 @@ export class WorkerBlockWriter implements BlockWriter {
   private closing: Promise<void> | null = null;
   /** Settles after the last write settles: what close() waits for. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Settle when each thread has exited (listened for from the start: one may end before close). */
+  private readonly writerExited: Promise<unknown>;
+  private readonly checkpointerExited: Promise<unknown>;
 
   private constructor(
     private readonly worker: Worker,
     private readonly checkpointer: Worker,
     log: (event: string, fields: Record<string, unknown>) => void,
   ) {
+    this.writerExited = new Promise((r) => worker.once('exit', r));
+    this.checkpointerExited = new Promise((r) => checkpointer.once('exit', r));
     checkpointer.on('message', (m: CheckpointerReply) => {
       if (m.type === 'warning') log('store.checkpoint.failed', { error: m.message });
     });
@@ -155,14 +160,11 @@ export class WorkerBlockWriter implements BlockWriter {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.tail;
-      const exited = (w: Worker) => new Promise((r) => w.once('exit', r));
       // The checkpointer first: the writer's close then checkpoints what is left and removes the WAL.
-      const checkpointerExit = exited(this.checkpointer);
       this.checkpointer.postMessage({ type: 'close' });
-      await checkpointerExit;
-      const writerExit = exited(this.worker);
+      await this.checkpointerExited;
       this.worker.postMessage({ type: 'close' });
-      await writerExit;
+      await this.writerExited;
     })();
     return this.closing;
   }

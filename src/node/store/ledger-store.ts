@@ -184,8 +184,8 @@ export class LedgerStore implements PerfectNodeReader {
     };
   }
 
-  /** Opens (creating if needed) the store at `path`. */
   /**
+   * Opens (creating if needed) the store at `path`.
    * @param opts `walAutoCheckpoint`: WAL pages between the automatic checkpoints this connection
    *   runs after a commit (default {@link WAL_CHECKPOINT_PAGES}).
    */
