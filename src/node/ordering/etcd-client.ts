@@ -269,16 +269,15 @@ export class EtcdClient {
   }
 
   /**
-   * Calls `onChange` whenever something under `prefix` changes (or, with `exact`, the one key
-   * `prefix`), with the value written and its key (value undefined for a deletion or a message
-   * without events), until the signal aborts. A wake-up and a hint only: an event can be missed,
-   * duplicated or late, so callers check continuity and read by key what the events did not bring.
+   * Calls `onChange` whenever something under `prefix` changes, with the value written and its key
+   * (value undefined for a deletion or a message without events), until the signal aborts. A
+   * wake-up and a hint only: an event can be missed, duplicated or late, so callers check
+   * continuity and read by key what the events did not bring.
    */
   async watch(
     prefix: string,
     onChange: (value?: string, key?: string) => void,
     signal: AbortSignal,
-    exact = false,
   ): Promise<void> {
     while (!signal.aborted && !this.closed) {
       // Every message on the stream is a wake-up; the stream ending or failing means reconnect
@@ -308,9 +307,7 @@ export class EtcdClient {
         stream.on('error', finish);
         stream.on('end', finish);
         stream.write({
-          create_request: exact
-            ? { key: bytes(prefix) }
-            : { key: bytes(prefix), range_end: keyBytes(prefixEnd(prefix)) },
+          create_request: { key: bytes(prefix), range_end: keyBytes(prefixEnd(prefix)) },
         });
       });
       if (signal.aborted || this.closed) return;
