@@ -7,7 +7,7 @@
  * submit-to-commit latency.
  * @module
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +38,45 @@ export interface NetworkBenchResult {
   /** Batches appended to etcd (all nodes), and compare-and-swaps lost per appended batch. */
   batches_appended: number;
   races_lost_per_batch: number;
+  /**
+   * CPU time (user + system, all threads) per committed transaction over the measured window, in
+   * microseconds: the nodes' processes together and the etcd members together. Null where `/proc`
+   * is not available. Steadier than latency on a shared machine: the figure to compare changes by.
+   */
+  cpu_us_per_tx: { nodes: number; etcd: number } | null;
+}
+
+/** CPU seconds (user + system) a process has used, from `/proc/<pid>/stat`; null if unreadable. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15, in USER_HZ (100 on Linux for /proc's ABI).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by the network's node and etcd processes (null off Linux). */
+function networkCpuSeconds(root: string): { nodes: number; etcd: number } | null {
+  const pids = JSON.parse(readFileSync(join(root, 'network.pids'), 'utf8')) as {
+    etcd: (number | null)[];
+    nodes: (number | null)[];
+  };
+  const sum = (list: (number | null)[]): number | null => {
+    let total = 0;
+    for (const pid of list) {
+      const s = pid === null ? null : processCpuSeconds(pid);
+      if (s === null) return null;
+      total += s;
+    }
+    return total;
+  };
+  const nodes = sum(pids.nodes);
+  const etcd = sum(pids.etcd);
+  return nodes === null || etcd === null ? null : { nodes, etcd };
 }
 
 /** Sums a metric over the nodes' `/metrics` pages. */
@@ -108,8 +147,11 @@ export async function benchNetwork(opts: {
     const warmupPerNode = warmup / opts.orgs;
     const latencies: number[] = [];
     let committed = 0;
+    /** CPU used before the first measured batch was sent. */
+    let cpuAtStart: ReturnType<typeof networkCpuSeconds> | undefined;
     const load = new LoadClient();
     const send = async (url: string, body: string, counted: boolean): Promise<void> => {
+      if (counted && cpuAtStart === undefined) cpuAtStart = networkCpuSeconds(root);
       const s = performance.now();
       const r = await load.postJson<{ results: { status: string; code?: string }[] }>(
         `${url}/v1/transactions/batch?wait=true&timeoutMs=60000`,
@@ -156,6 +198,7 @@ export async function benchNetwork(opts: {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpuAtEnd = networkCpuSeconds(root);
     load.close();
     let agreed = false;
     for (let i = 0; i < 100 && !agreed; i++) {
@@ -182,6 +225,13 @@ export async function benchNetwork(opts: {
       agreed,
       batches_appended: appended,
       races_lost_per_batch: appended === 0 ? 0 : Math.round((lost / appended) * 100) / 100,
+      cpu_us_per_tx:
+        cpuAtStart == null || cpuAtEnd === null || committed === 0
+          ? null
+          : {
+              nodes: Math.round(((cpuAtEnd.nodes - cpuAtStart.nodes) * 1e6) / committed),
+              etcd: Math.round(((cpuAtEnd.etcd - cpuAtStart.etcd) * 1e6) / committed),
+            },
     };
   } finally {
     await net.stop();

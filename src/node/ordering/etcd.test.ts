@@ -299,6 +299,50 @@ describe('etcd ordering (one member)', () => {
     }
   });
 
+  test('with every watch event lost, a node still delivers every batch (it reads when a poll passes without a wake-up)', async () => {
+    const client = etcdClient(etcd.endpoints);
+    const prefix = `/healthledger/chain-deaf/${GENESIS.slice(0, 16)}/batch/`;
+    const delivered: OrderedBatch[] = [];
+    const o = new EtcdOrderer({
+      endpoints: etcd.endpoints,
+      chainId: 'chain-deaf',
+      genesisHash: GENESIS,
+      nodeId: 'deaf',
+      maxBlockTxs: 50,
+      blockTimeoutMs: 5,
+      clock,
+      pollMs: 20,
+    });
+    // A watch that never reports anything: not even that it started.
+    (o as unknown as { client: EtcdClient }).client.watch = () => new Promise<void>(() => {});
+    o.start(1, 0, async (b) => {
+      delivered.push(b);
+    });
+    try {
+      let prevHash = GENESIS;
+      for (let seq = 1; seq <= 30; seq++) {
+        const text = JSON.stringify({
+          v: 1,
+          seq,
+          timestampMs: 1000 + seq,
+          prevHash,
+          appender: 'other',
+          txs: [`deaf-${seq}`],
+        } satisfies StoredBatch);
+        assert.ok(await client.createIfAbsent(`${prefix}${String(seq).padStart(16, '0')}`, text));
+        prevHash = batchHash(text);
+        // Arrivals spaced out, so delivery catches up and waits between them.
+        if (seq % 10 === 0) await until(() => delivered.length === seq, 5_000, `batch ${seq} delivered`);
+      }
+      assert.deepEqual(
+        delivered.map((b) => b.txs[0]),
+        delivered.map((_, i) => `deaf-${i + 1}`),
+      );
+      assert.equal(o.failure, null);
+    } finally {
+      await o.stop();
+    }
+  });
   test('a real node orders through etcd, and after a restart carries on from where it stopped', async () => {
     const net = await startTestNetwork({ etcdEndpoints: etcd.endpoints });
     try {

@@ -13,12 +13,12 @@
  * - **Delivery**: every node takes batches strictly in sequence order, checks each one's sequence
  *   number, previous hash and time, and hands them to the node in order; a gap or a broken chain
  *   stops delivery (the node halts rather than apply across it). The text of a batch comes from
- *   the node's own append, from etcd's watch of the batch keys, or — whenever those did not bring
- *   the next number — from a read by key. Batch keys are written once (create-if-absent), so a
- *   watched value is the value a read would return; the watch only saves the round trip. Its edge
- *   cases in etcd 3.4 (events lost, repeated or late) cannot reorder or skip anything: the next
- *   number is always what is delivered, read if it was not watched, and a short poll covers a lost
- *   watch.
+ *   the node's own append, from etcd's watch of the batch keys, or from a read by key — when a later
+ *   batch was seen, when the watch (re)starts, or when a poll interval passes without a wake-up.
+ *   Batch keys are written once (create-if-absent), so a watched value is the value a read would
+ *   return; the watch only saves the round trip. Its edge cases in etcd 3.4 (events lost, repeated
+ *   or late) cannot reorder or skip anything: the next number is always what is delivered, read if
+ *   it was not watched, and the poll bounds the delay a lost event can cause.
  * @module
  */
 import { HealthLedgerError } from '../../protocol/errors.js';
@@ -116,6 +116,13 @@ export class EtcdOrderer implements Orderer {
   private stopped = true;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
+  /**
+   * Whether the next batch must be looked for in etcd when neither an append nor the watch brought
+   * it: at the start, after a read that found batches (more may follow), when the watch (re)connects
+   * (events may have been missed), and when a pause ends without a wake-up. Otherwise delivery waits
+   * for the watch instead of reading, once per batch and node, a tail it has no sign of.
+   */
+  private readDue = true;
   private reading: Promise<void> | null = null;
   /** Batches at `nextSeq` or later already known (own appends, watch events), by sequence number. */
   private readonly prefetched = new Map<number, KnownBatch>();
@@ -159,6 +166,8 @@ export class EtcdOrderer implements Orderer {
       this.prefix,
       (value, key) => {
         if (value !== undefined && key !== undefined) this.noteWatched(key, value);
+        // A message without an event: the watch was (re)created, and may have missed some.
+        else if (key === undefined) this.readDue = true;
         this.wake?.();
       },
       this.abort.signal,
@@ -303,7 +312,13 @@ export class EtcdOrderer implements Orderer {
         if (this.prevHash === null) this.prevHash = await this.hashBefore(this.nextSeq);
         batches = this.takePrefetched();
         if (batches.length === 0) {
+          // Nothing here and no sign of a batch beyond this node's: wait for the watch (or the poll).
+          if (!this.readDue && (this.knownTail === null || this.knownTail.seq < this.nextSeq)) {
+            if (!(await this.pause(this.opts.pollMs ?? 100))) this.readDue = true;
+            continue;
+          }
           const kvs = await this.client.range(this.key(this.nextSeq), prefixEnd(this.prefix), { limit: 256 });
+          this.readDue = kvs.length > 0;
           batches = kvs.map((kv) => ({
             text: kv.value,
             batch: JSON.parse(kv.value) as StoredBatch,
@@ -317,6 +332,7 @@ export class EtcdOrderer implements Orderer {
       } catch (e) {
         if (e instanceof SyntaxError) return this.fail(`batch ${this.nextSeq} is not valid JSON`);
         if (e instanceof OrderingMismatch) return this.fail(e.message);
+        this.readDue = true;
         await this.pause(500);
         continue;
       }
@@ -337,7 +353,7 @@ export class EtcdOrderer implements Orderer {
         this.prevHash = hash;
         this.noteTail(batch.seq, this.prevHash, batch.timestampMs);
       }
-      if (batches.length === 0) await this.pause(this.opts.pollMs ?? 100);
+      if (batches.length === 0 && !(await this.pause(this.opts.pollMs ?? 100))) this.readDue = true;
     }
   }
 
@@ -381,16 +397,17 @@ export class EtcdOrderer implements Orderer {
     this.opts.onFailure?.(why);
   }
 
-  private pause(ms: number): Promise<void> {
+  /** Waits `ms` or until woken; resolves true if woken. */
+  private pause(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve(false);
+      }, ms);
       this.wake = () => {
         this.wake = null;
-        done();
+        clearTimeout(t);
+        resolve(true);
       };
     });
   }
