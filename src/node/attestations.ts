@@ -173,16 +173,29 @@ export class AttestationService {
     this.checking = true;
     try {
       const head = this.opts.node.chainHead().height;
-      // Heights below the compacted part of the log have no attestations left: start after them.
-      const { attestPrefix } = this.keys;
-      const [first] = await this.client.range(attestPrefix, prefixEnd(attestPrefix), { limit: 1 });
-      const firstAttested = first === undefined ? 1 : this.keys.heightOfAttestKey(first.key);
-      if (this.status.confirmedHeight + 1 < firstAttested) this.status.confirmedHeight = firstAttested - 1;
-      const from = this.status.confirmedHeight + 1;
-      const to = Math.min(head, this.status.confirmedHeight + CHECK_WINDOW);
-      // One read for the whole window, not one per height.
-      const window: Map<number, (Attestation & { org: string })[]> =
-        from <= to ? await attestationsBetween(this.client, this.opts.genesis, from, to) : new Map();
+      // One read for the whole window, not one per height. Serializable (no Raft round): a stale
+      // answer lacks attestations, which only postpones confirming a height.
+      const windowEnd = (from: number): number => Math.min(head, from - 1 + CHECK_WINDOW);
+      const read = (from: number) =>
+        attestationsBetween(this.client, this.opts.genesis, from, windowEnd(from), { serializable: true });
+      let from = this.status.confirmedHeight + 1;
+      let window = await read(from);
+      if (from <= head && !window.has(from)) {
+        // None yet at the first height, or compacted away: attestations may start further on, and
+        // heights below the compacted part of the log have none left to compare (start after them).
+        const { attestPrefix } = this.keys;
+        const [first] = await this.client.range(attestPrefix, prefixEnd(attestPrefix), {
+          limit: 1,
+          serializable: true,
+        });
+        const firstAttested = first === undefined ? 1 : this.keys.heightOfAttestKey(first.key);
+        if (from < firstAttested) {
+          this.status.confirmedHeight = firstAttested - 1;
+          from = firstAttested;
+          window = await read(from);
+        }
+      }
+      const to = windowEnd(from);
       for (let h = from; h <= to; h++) {
         const mine = this.opts.node.getBlockHeader(h);
         if (mine === undefined) return;
@@ -272,10 +285,12 @@ export async function attestationsBetween(
   genesis: ValidatedGenesis,
   from: number,
   to: number,
+  opts: { serializable?: boolean } = {},
 ): Promise<Map<number, (Attestation & { org: string })[]>> {
-  const keys = layoutOf(genesis);
-  const kvs = await client.range(keys.attestHeightPrefix(from), keys.attestHeightPrefix(to + 1));
   const out = new Map<number, (Attestation & { org: string })[]>();
+  if (from > to) return out;
+  const keys = layoutOf(genesis);
+  const kvs = await client.range(keys.attestHeightPrefix(from), keys.attestHeightPrefix(to + 1), opts);
   for (const kv of kvs) {
     const height = keys.heightOfAttestKey(kv.key);
     const a = genuineAttestation(kv.value, genesis, height);

@@ -173,11 +173,16 @@ export class EtcdClient {
     });
   }
 
-  /** Keys in [key, rangeEnd), ascending (or descending), at most `limit`; linearizable. */
+  /**
+   * Keys in [key, rangeEnd), ascending (or descending), at most `limit`. Linearizable unless
+   * `serializable`: then the member answers from its own copy without a Raft round (the read index
+   * costs every member a heartbeat exchange), possibly stale — and a member cut off from the
+   * others keeps answering so — hence only for hints whose staleness delays, never misleads.
+   */
   async range(
     key: string,
     rangeEnd: string,
-    opts: { limit?: number; descending?: boolean } = {},
+    opts: { limit?: number; descending?: boolean; serializable?: boolean } = {},
   ): Promise<EtcdKv[]> {
     const r = await this.call<RpcRangeResponse>('Range', {
       key: keyBytes(key),
@@ -185,6 +190,7 @@ export class EtcdClient {
       limit: opts.limit ?? 0,
       sort_order: opts.descending ? 'DESCEND' : 'ASCEND',
       sort_target: 'KEY',
+      serializable: opts.serializable ?? false,
     });
     return r.kvs.map((kv) => ({
       key: kv.key.toString('utf8'),

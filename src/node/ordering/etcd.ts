@@ -40,7 +40,7 @@ export interface EtcdOrdererOptions {
   blockTimeoutMs: number;
   clock: Clock;
   maxPending?: number;
-  /** Poll interval when no watch event arrives (ms). */
+  /** How long delivery waits for a watch event before reading etcd anyway (ms; default 500). */
   pollMs?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
   /** Told once when delivery stops for good (tampering, a gap): the node halts. */
@@ -91,6 +91,13 @@ interface KnownBatch {
   batch: StoredBatch;
   hash: string;
 }
+
+/**
+ * How long delivery waits for the watch before reading etcd anyway. Only a lost watch event waits
+ * this long (a batch seen beyond this node's, or its own append, is read or delivered at once), and
+ * each poll is a linearizable read: a Raft heartbeat round on every member.
+ */
+const DEFAULT_POLL_MS = 500;
 
 /** Most batches held ahead of delivery from appends and watch events (the rest are read). */
 const PREFETCH_WINDOW = 256;
@@ -314,7 +321,7 @@ export class EtcdOrderer implements Orderer {
         if (batches.length === 0) {
           // Nothing here and no sign of a batch beyond this node's: wait for the watch (or the poll).
           if (!this.readDue && (this.knownTail === null || this.knownTail.seq < this.nextSeq)) {
-            if (!(await this.pause(this.opts.pollMs ?? 100))) this.readDue = true;
+            if (!(await this.pause(this.opts.pollMs ?? DEFAULT_POLL_MS))) this.readDue = true;
             continue;
           }
           const kvs = await this.client.range(this.key(this.nextSeq), prefixEnd(this.prefix), { limit: 256 });
@@ -353,7 +360,8 @@ export class EtcdOrderer implements Orderer {
         this.prevHash = hash;
         this.noteTail(batch.seq, this.prevHash, batch.timestampMs);
       }
-      if (batches.length === 0 && !(await this.pause(this.opts.pollMs ?? 100))) this.readDue = true;
+      if (batches.length === 0 && !(await this.pause(this.opts.pollMs ?? DEFAULT_POLL_MS)))
+        this.readDue = true;
     }
   }
 
