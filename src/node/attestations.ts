@@ -43,11 +43,16 @@ export interface AttestationServiceOptions {
     chainHead(): { height: number };
     halt(reason: string): void;
   };
+  /**
+   * How often this node compares its results with the others' attestations (ms; default
+   * {@link CHECK_INTERVAL_MS}).
+   */
   intervalMs?: number;
   /**
    * How long a committed block's attestation may wait for later ones to share its etcd
-   * transaction (ms). Every etcd write is a Raft round with an fsync on each member — a couple of
-   * milliseconds of etcd's CPU however small — and blocks commit every ~80 ms per node under load.
+   * transaction (ms; default {@link PUBLISH_DELAY_MS}). Every etcd write is a Raft round with an
+   * fsync on each member — a couple of milliseconds of etcd's CPU however small — and blocks
+   * commit every ~80 ms per node under load.
    */
   publishDelayMs?: number;
   /** TLS material for `https:` etcd endpoints. */
@@ -89,7 +94,7 @@ export class AttestationService {
     this.quorum = organizationQuorum(opts.genesis);
     this.log = opts.log ?? (() => {});
     this.unsubscribe = opts.node.onBlock((b) => void this.publish(b));
-    this.timer = setInterval(() => void this.check(), opts.intervalMs ?? 250);
+    this.timer = setInterval(() => void this.check(), opts.intervalMs ?? CHECK_INTERVAL_MS);
   }
 
   /**
@@ -113,7 +118,7 @@ export class AttestationService {
   /** Publishes queued attestations, up to {@link PUBLISH_BATCH} per transaction, until none are left. */
   private async publishQueued(): Promise<void> {
     // Let the blocks committing meanwhile join this transaction.
-    await new Promise((r) => setTimeout(r, this.opts.publishDelayMs ?? 200));
+    await new Promise((r) => setTimeout(r, this.opts.publishDelayMs ?? PUBLISH_DELAY_MS));
     try {
       while (this.unpublished.length > 0) {
         const batch = this.unpublished.splice(0, PUBLISH_BATCH);
@@ -270,6 +275,14 @@ export class AttestationService {
     this.client.close();
   }
 }
+
+/**
+ * Defaults for publishing and checking: a divergent block is found within about a second of its
+ * commit. Shorter costs etcd writes and reads for nothing else: at 5,000 tx/s, 1,000 ms for both
+ * took 6 % less CPU than 200 / 250 ms (etcd's share 15 % less); 500 ms keeps most of that.
+ */
+export const PUBLISH_DELAY_MS = 500;
+export const CHECK_INTERVAL_MS = 500;
 
 /** Attestations sent to etcd in one transaction, at most. */
 const PUBLISH_BATCH = 64;
