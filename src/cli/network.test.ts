@@ -263,6 +263,16 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       Number((await etcd.range(prefix, prefixEnd(prefix), { limit: 1 }))[0]?.key.slice(prefix.length) ?? 0);
     for (let i = 0; i < 10; i++) await write(i % 3);
     await until(async () => (await firstBatch()) > 1, 20_000, 'early batches compacted');
+    // And etcd's history of them is gone too (its backend would otherwise keep every batch ever written).
+    await until(
+      async () =>
+        await etcd.range(prefix, prefixEnd(prefix), { limit: 1, revision: 2 }).then(
+          () => false,
+          (e: Error) => /compacted/.test(e.message),
+        ),
+      10_000,
+      'etcd history compacted',
+    );
     // Node 3 loses its disk; on restart it cannot replay from batch 1 and syncs a snapshot instead.
     net.killNode(2);
     for (const suffix of ['', '-wal', '-shm'])

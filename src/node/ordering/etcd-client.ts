@@ -143,7 +143,10 @@ export class EtcdClient {
   }
 
   /** Calls KV `method` on the current endpoint, failing over to the others; throws ORDERING_UNAVAILABLE. */
-  private async call<T>(method: 'Range' | 'Put' | 'DeleteRange' | 'Txn', request: object): Promise<T> {
+  private async call<T>(
+    method: 'Range' | 'Put' | 'DeleteRange' | 'Txn' | 'Compact',
+    request: object,
+  ): Promise<T> {
     let last: unknown;
     for (let attempt = 0; attempt < this.endpoints.length; attempt++) {
       const i = (this.current + attempt) % this.endpoints.length;
@@ -174,7 +177,8 @@ export class EtcdClient {
   }
 
   /**
-   * Keys in [key, rangeEnd), ascending (or descending), at most `limit`. Linearizable unless
+   * Keys in [key, rangeEnd), ascending (or descending), at most `limit`, as of `revision` (default:
+   * the latest; an older one fails once compacted away). Linearizable unless
    * `serializable`: then the member answers from its own copy without a Raft round (the read index
    * costs every member a heartbeat exchange), possibly stale — and a member cut off from the
    * others keeps answering so — hence only for hints whose staleness delays, never misleads.
@@ -182,12 +186,13 @@ export class EtcdClient {
   async range(
     key: string,
     rangeEnd: string,
-    opts: { limit?: number; descending?: boolean; serializable?: boolean } = {},
+    opts: { limit?: number; descending?: boolean; serializable?: boolean; revision?: number } = {},
   ): Promise<EtcdKv[]> {
     const r = await this.call<RpcRangeResponse>('Range', {
       key: keyBytes(key),
       range_end: keyBytes(rangeEnd),
       limit: opts.limit ?? 0,
+      revision: opts.revision ?? 0,
       sort_order: opts.descending ? 'DESCEND' : 'ASCEND',
       sort_target: 'KEY',
       serializable: opts.serializable ?? false,
@@ -265,13 +270,27 @@ export class EtcdClient {
     await this.call('Put', { key: bytes(key), value: bytes(value) });
   }
 
-  /** Deletes the keys in [key, rangeEnd); returns how many. */
-  async deleteRange(key: string, rangeEnd: string): Promise<number> {
+  /** Deletes the keys in [key, rangeEnd); returns how many, and the store's revision after it. */
+  async deleteRange(key: string, rangeEnd: string): Promise<{ deleted: number; revision: number }> {
     const r = await this.call<RpcDeleteRangeResponse>('DeleteRange', {
       key: keyBytes(key),
       range_end: keyBytes(rangeEnd),
     });
-    return r.deleted;
+    return { deleted: r.deleted, revision: r.header.revision };
+  }
+
+  /**
+   * Discards the store's history before `revision` — the values of deleted and overwritten keys —
+   * so etcd's backend stops growing with everything ever written (deleting a key alone keeps its
+   * old revisions). Current values are untouched; only reads and watches of older revisions fail
+   * afterwards. Already compacted that far (another node did it): nothing to do.
+   */
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.call('Compact', { revision, physical: false });
+    } catch (e) {
+      if (!/compacted/.test((e as Error).message)) throw e;
+    }
   }
 
   /**
@@ -303,6 +322,11 @@ export class EtcdClient {
           done();
         };
         stream.on('data', (r: RpcWatchResponse) => {
+          // A watch the member cancelled sends nothing more: start a new one (the caller reads meanwhile).
+          if (r.canceled) {
+            onChange();
+            return stream.cancel();
+          }
           if (r.events.length === 0) return onChange();
           for (const e of r.events)
             onChange(

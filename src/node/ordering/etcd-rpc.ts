@@ -1,6 +1,6 @@
 /**
  * The part of etcd's v3 gRPC API (`etcdserverpb`, `mvccpb`) that ordering uses, as protobuf
- * definitions: the KV service (Range, Put, DeleteRange, Txn) and the Watch stream. Field numbers are
+ * definitions: the KV service (Range, Put, DeleteRange, Txn, Compact) and the Watch stream. Field numbers are
  * etcd's own (api/etcdserverpb/rpc.proto and api/mvccpb/kv.proto, unchanged since 3.3); fields this
  * client never sets or reads are left out, which protobuf permits on both sides (unknown fields are
  * skipped). Talking gRPC instead of etcd's JSON gateway spares etcd a JSON/base64 round trip and a
@@ -117,11 +117,20 @@ message TxnResponse {
   repeated ResponseOp responses = 3;
 }
 
+message CompactionRequest {
+  int64 revision = 1;
+  bool physical = 2;
+}
+message CompactionResponse {
+  ResponseHeader header = 1;
+}
+
 service KV {
   rpc Range(RangeRequest) returns (RangeResponse) {}
   rpc Put(PutRequest) returns (PutResponse) {}
   rpc DeleteRange(DeleteRangeRequest) returns (DeleteRangeResponse) {}
   rpc Txn(TxnRequest) returns (TxnResponse) {}
+  rpc Compact(CompactionRequest) returns (CompactionResponse) {}
 }
 
 message WatchCreateRequest {
@@ -171,9 +180,12 @@ export interface RpcTxnResponse {
   responses: { response_range?: RpcRangeResponse }[];
 }
 export interface RpcWatchResponse {
+  /** The member dropped this watch (e.g. it fell behind a compaction): no more events will come. */
+  canceled: boolean;
   events: { type: 'PUT' | 'DELETE'; kv?: RpcKeyValue }[];
 }
 export interface RpcDeleteRangeResponse {
+  header: { revision: number };
   deleted: number;
 }
 
