@@ -83,6 +83,18 @@ function orderer(endpoints: string[], nodeId: string, chainId = 'chain-a') {
   };
 }
 
+/** The stored text of batch `seq` as another node would append it, with one transaction `tx`. */
+function foreignBatch(seq: number, prevHash: string, tx: string): string {
+  return JSON.stringify({
+    v: 1,
+    seq,
+    timestampMs: 1000 + seq,
+    prevHash,
+    appender: 'other',
+    txs: [tx],
+  } satisfies StoredBatch);
+}
+
 async function until(cond: () => boolean, ms = 15_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
   while (!cond()) {
@@ -269,14 +281,7 @@ describe('etcd ordering (one member)', () => {
       for (let first = 1; first <= total; first += 100) {
         const pairs: [string, string][] = [];
         for (let seq = first; seq < first + 100; seq++) {
-          const text = JSON.stringify({
-            v: 1,
-            seq,
-            timestampMs: 1000 + seq,
-            prevHash,
-            appender: 'other',
-            txs: [`lag-${seq}`],
-          } satisfies StoredBatch);
+          const text = foreignBatch(seq, prevHash, `lag-${seq}`);
           pairs.push([`${prefix}${String(seq).padStart(16, '0')}`, text]);
           prevHash = batchHash(text);
         }
@@ -321,14 +326,7 @@ describe('etcd ordering (one member)', () => {
     try {
       let prevHash = GENESIS;
       for (let seq = 1; seq <= 30; seq++) {
-        const text = JSON.stringify({
-          v: 1,
-          seq,
-          timestampMs: 1000 + seq,
-          prevHash,
-          appender: 'other',
-          txs: [`deaf-${seq}`],
-        } satisfies StoredBatch);
+        const text = foreignBatch(seq, prevHash, `deaf-${seq}`);
         assert.ok(await client.createIfAbsent(`${prefix}${String(seq).padStart(16, '0')}`, text));
         prevHash = batchHash(text);
         // Arrivals spaced out, so delivery catches up and waits between them.
