@@ -321,7 +321,7 @@ export class EtcdOrderer implements Orderer {
         if (batches.length === 0) {
           // Nothing here and no sign of a batch beyond this node's: wait for the watch (or the poll).
           if (!this.readDue && (this.knownTail === null || this.knownTail.seq < this.nextSeq)) {
-            if (!(await this.pause(this.opts.pollMs ?? DEFAULT_POLL_MS))) this.readDue = true;
+            await this.awaitWatch();
             continue;
           }
           const kvs = await this.client.range(this.key(this.nextSeq), prefixEnd(this.prefix), { limit: 256 });
@@ -360,8 +360,7 @@ export class EtcdOrderer implements Orderer {
         this.prevHash = hash;
         this.noteTail(batch.seq, this.prevHash, batch.timestampMs);
       }
-      if (batches.length === 0 && !(await this.pause(this.opts.pollMs ?? DEFAULT_POLL_MS)))
-        this.readDue = true;
+      if (batches.length === 0) await this.awaitWatch();
     }
   }
 
@@ -403,6 +402,11 @@ export class EtcdOrderer implements Orderer {
     void this.cutter.close(); // broadcasts are refused from now on
     this.log('ordering.halted', { reason: why });
     this.opts.onFailure?.(why);
+  }
+
+  /** Waits for a wake-up (the watch, an append, stop); a poll interval without one makes a read due. */
+  private async awaitWatch(): Promise<void> {
+    if (!(await this.pause(this.opts.pollMs ?? DEFAULT_POLL_MS))) this.readDue = true;
   }
 
   /** Waits `ms` or until woken; resolves true if woken. */
