@@ -5,9 +5,17 @@
  * @module
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { homePaths, loadHome, readIdentity, writeSecret, readKey, writeKey } from '../node/home.js';
+import {
+  homePaths,
+  loadHome,
+  readIdentity,
+  writeFileDurable,
+  writeSecret,
+  readKey,
+  writeKey,
+} from '../node/home.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
 import { toBase64Url } from '../protocol/bytes.js';
@@ -175,7 +183,7 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
         attributes: m.attributes,
         nowMs: Date.now(),
       });
-    writeFileSync(marker, '');
+    writeFileDurable(marker, '');
   }
   const served = await serveHome(opts.dir, { port: opts.port, log: () => {} });
   const { genesis } = loadHome(opts.dir);

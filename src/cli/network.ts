@@ -5,12 +5,12 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForEtcd } from '../node/ordering/etcd-client.js';
 import { initNetwork } from './home-init.js';
-import type { NodeConfig } from '../node/home.js';
+import { writeJson, type NodeConfig } from '../node/home.js';
 
 const ETCD = process.env['HEALTHLEDGER_ETCD'] ?? 'etcd';
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -85,7 +85,7 @@ export function ensureNetwork(
       url: `http://${host}:${opts.basePort + i}`,
     })),
   };
-  writeFileSync(file, JSON.stringify(layout, null, 2) + '\n');
+  writeJson(file, layout);
   return layout;
 }
 
@@ -202,7 +202,7 @@ export async function networkUp(
     etcd: etcd.map((p) => p?.pid ?? null),
     nodes: nodes.map((p) => p?.pid ?? null),
   });
-  writeFileSync(join(root, 'network.pids'), JSON.stringify(pids()) + '\n');
+  writeJson(join(root, 'network.pids'), pids());
   if (detached) for (const p of [...etcd, ...nodes]) p?.unref();
   const stopProc = (p: ChildProcess | null, signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {

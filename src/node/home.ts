@@ -9,8 +9,20 @@
  *   DIR/data/ledger.sqlite            the ledger store
  * @module
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import type { Genesis } from '../protocol/genesis.js';
 
@@ -61,28 +73,126 @@ export const homePaths = (dir: string) => ({
   store: join(dir, 'data', 'ledger.sqlite'),
 });
 
-/** Writes a file readable only by its owner (keys, identities). */
+/**
+ * A home file that exists but cannot be used: empty, truncated or not what it should be (a write
+ * interrupted before this writer was durable, a disk error, a hand edit). The message names the file
+ * and how to restore it; nothing is overwritten.
+ */
+export class HomeFileError extends Error {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(
+      `${path} ${problem}. The node home is damaged: restore ${basename(path)} from a backup of this ` +
+        `home folder (keys cannot be re-created: a new key is another identity), or remove the home ` +
+        `and run \`healthledger init\` again if it holds nothing you need.`,
+    );
+    this.name = 'HomeFileError';
+  }
+}
+
+/** Creates `dir` (and missing parents), fsyncing each parent whose entries changed. */
+function ensureDir(dir: string, mode?: number): void {
+  if (existsSync(dir)) return;
+  ensureDir(dirname(dir));
+  mkdirSync(dir, mode === undefined ? {} : { mode });
+  fsyncDir(dirname(dir));
+}
+
+/** Makes a folder's entries (a rename, a new file) durable. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `content` to `path` so that a crash at any moment leaves either the old file or the whole
+ * new one, never a prefix: a temporary file in the same folder, written and fsynced, renamed over
+ * `path`, then the folder fsynced so the rename itself is durable. Every file of a home outside
+ * SQLite goes through here.
+ */
+export function writeFileDurable(path: string, content: string | Uint8Array, mode = 0o644): void {
+  ensureDir(dirname(path), mode === 0o600 ? 0o700 : undefined);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
+
+/** Writes a file readable only by its owner (keys, identities), durably. */
 export function writeSecret(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileSync(path, content, { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeFileDurable(path, content, 0o600);
 }
 
+/** Writes pretty-printed JSON, durably. */
 export function writeJson(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+  writeFileDurable(path, JSON.stringify(value, null, 2) + '\n');
 }
 
-export function readJson<T>(path: string): T {
+/**
+ * Reads a home file's text: missing → the `init` hint; empty → {@link HomeFileError}.
+ * @example const pem = readHomeText(homePaths(dir).caCert('st-mary'))
+ */
+export function readHomeText(path: string): string {
   if (!existsSync(path)) throw new Error(`${path} not found (did you run \`healthledger init\`?)`);
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') throw new HomeFileError(path, 'is empty');
+  return text;
+}
+
+/** Reads a home JSON file; an empty, truncated or non-object file is refused naming the file. */
+export function readJson<T>(path: string): T {
+  const text = readHomeText(path);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new HomeFileError(path, 'is truncated or not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HomeFileError(path, 'does not hold a JSON object');
+  return value as T;
+}
+
+/** Reads a PEM home file (certificate or key) and checks it holds one whole PEM block. */
+export function readPem(path: string): string {
+  const text = readHomeText(path);
+  if (!/-----BEGIN [A-Z ]+-----[\s\S]+-----END [A-Z ]+-----/.test(text))
+    throw new HomeFileError(path, 'is truncated or not a PEM file');
+  return text;
 }
 
 /** Reads a 32-byte seed written by {@link writeKey}. */
 export function readKey(path: string): Uint8Array {
   const k = readJson<{ kty: string; seed: string }>(path);
-  const seed = fromBase64Url(k.seed);
-  if (k.kty !== 'ed25519-seed' || seed.length !== 32) throw new Error(`${path} is not an Ed25519 seed file`);
+  let seed: Uint8Array = new Uint8Array(0);
+  try {
+    if (typeof k.seed === 'string') seed = fromBase64Url(k.seed);
+  } catch {
+    // falls through to the refusal below
+  }
+  if (k.kty !== 'ed25519-seed' || seed.length !== 32)
+    throw new HomeFileError(path, 'is not an Ed25519 seed file');
   return seed;
 }
 
@@ -90,8 +200,29 @@ export function writeKey(path: string, seed: Uint8Array): void {
   writeSecret(path, JSON.stringify({ kty: 'ed25519-seed', seed: toBase64Url(seed) }) + '\n');
 }
 
+/**
+ * Reads every file of a home outside `data/` (JSON, PEM, seed files) and throws a
+ * {@link HomeFileError} naming the first that is empty, truncated or malformed, so a damaged home
+ * is refused at start-up with the file to restore instead of failing later mid-operation.
+ * @example checkHome('.data/demo') // throws "…/keys/node.key is empty. The node home is damaged: …"
+ */
+export function checkHome(dir: string): void {
+  const walk = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true })
+      .filter((e) => !e.name.startsWith('.') && !(d === dir && e.name === 'data'))
+      .flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.isFile() ? [join(d, e.name)] : []))
+      .sort();
+  for (const file of walk(dir)) {
+    if (file.endsWith('.json') || file === join(dir, 'keys', 'events-secret')) readJson(file);
+    else if (file.endsWith('.pem')) readPem(file);
+    else if (file.endsWith('.key')) readKey(file);
+  }
+}
+
+/** Loads a home's genesis, node configuration and node key, after {@link checkHome}. */
 export function loadHome(dir: string): { genesis: Genesis; config: NodeConfig; nodeKey: Uint8Array } {
   const p = homePaths(dir);
+  if (existsSync(dir)) checkHome(dir);
   return {
     genesis: readJson<Genesis>(p.genesis),
     config: readJson<NodeConfig>(p.nodeConfig),

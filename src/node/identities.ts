@@ -3,12 +3,12 @@
  * in production the CA key is offline and certificates come from the hospital's own PKI).
  * @module
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { toBase64Url } from '../protocol/bytes.js';
 import { generateKeyPair, publicKeyOf } from '../protocol/ed25519.js';
 import { fromPem, issueMemberCertificate, toPem, type Role } from '../protocol/x509.js';
-import { homePaths, readKey, writeSecret, type IdentityFile } from './home.js';
+import { homePaths, readKey, readPem, writeSecret, type IdentityFile } from './home.js';
 
 const YEAR_MS = 365 * 24 * 3600_000;
 
@@ -38,7 +38,7 @@ export function issueCertificateFor(
     issueMemberCertificate({
       orgId: opts.orgId,
       caPrivateKey: readKey(p.caKey(opts.orgId)),
-      caCertificate: fromPem(readFileSync(p.caCert(opts.orgId), 'utf8')),
+      caCertificate: fromPem(readPem(p.caCert(opts.orgId))),
       memberId: opts.memberId,
       role: opts.role,
       attributes: opts.attributes,
@@ -63,7 +63,7 @@ export function createIdentity(
 ): IdentityFile {
   const p = homePaths(dir);
   const caKey = readKey(p.caKey(opts.orgId));
-  const caCert = fromPem(readFileSync(p.caCert(opts.orgId), 'utf8'));
+  const caCert = fromPem(readPem(p.caCert(opts.orgId)));
   const key = generateKeyPair();
   const nowS = Math.floor(opts.nowMs / 1000) * 1000;
   const der = issueMemberCertificate({

@@ -5,7 +5,9 @@
  * backup (blocks, transactions, Merkle nodes, state); the node then replays the rest from etcd.
  * @module
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fsyncDir, writeFileDurable } from './home.js';
 import { HealthLedgerError } from '../protocol/errors.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
 import { genesisHash } from '../protocol/genesis.js';
@@ -117,7 +119,7 @@ async function fetchAttestedSnapshot(
       )
         throw new Error('the snapshot is not signed by that organization’s node');
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      writeFileSync(tmp, bytes);
+      writeFileDurable(tmp, bytes);
       const s = LedgerStore.open(tmp, { readonly: true });
       let head: { height: number; logRoot: string; stateRoot: string };
       try {
@@ -147,6 +149,7 @@ async function fetchAttestedSnapshot(
         );
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${opts.storePath}${suffix}`, { force: true });
       renameSync(tmp, opts.storePath);
+      fsyncDir(dirname(opts.storePath));
       log('snapshot.installed', { from: peer.org, height: head.height, attestedBy: agreeing });
       return head.height;
     } catch (e) {

@@ -9,12 +9,12 @@
  * @module
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fromBase64Url, toBase64Url } from '../../protocol/bytes.js';
 import { SUPPLY_FEED } from './event-index.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
-import { writeSecret } from '../home.js';
+import { HomeFileError, readJson, writeSecret } from '../home.js';
 import type { Clock } from '../ordering/orderer.js';
 
 /** How long an events token is valid. */
@@ -26,10 +26,15 @@ const MAC_LABEL = 'healthledger/events-token/v1\n';
 /** Reads the node's events secret, creating it (0600) on first use. */
 export function loadOrCreateEventsSecret(path: string): Uint8Array {
   if (existsSync(path)) {
-    const k = JSON.parse(readFileSync(path, 'utf8')) as { kty?: string; secret?: string };
-    const secret = typeof k.secret === 'string' ? fromBase64Url(k.secret) : new Uint8Array(0);
+    const k = readJson<{ kty?: string; secret?: string }>(path);
+    let secret: Uint8Array = new Uint8Array(0);
+    try {
+      if (typeof k.secret === 'string') secret = fromBase64Url(k.secret);
+    } catch {
+      // refused below
+    }
     if (k.kty !== 'hmac-sha256' || secret.length !== 32)
-      throw new Error(`${path} is not a 32-byte HMAC-SHA256 secret file`);
+      throw new HomeFileError(path, 'is not a 32-byte HMAC-SHA256 secret file');
     return secret;
   }
   const secret = new Uint8Array(randomBytes(32));

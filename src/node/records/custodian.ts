@@ -5,13 +5,13 @@
  * Keys stay in `keys/custodian.json` (0600).
  * @module
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../../protocol/bytes.js';
 import { generateEncryptionKeyPair } from '../../protocol/envelope.js';
 import { createTxBody, signTx, type JsonObject } from '../../protocol/tx.js';
 import { HealthKeys } from '../../contracts/health/model.js';
-import { readIdentity, readJson, writeSecret } from '../home.js';
+import { HomeFileError, homePaths, readIdentity, readJson, writeSecret } from '../home.js';
 import { createIdentity } from '../identities.js';
 import type { LedgerNode } from '../ledger-node.js';
 import type { Clock } from '../ordering/orderer.js';
@@ -50,6 +50,16 @@ export async function ensureCustodian(
 ): Promise<CustodianIdentity> {
   const path = join(dir, 'keys', 'custodian.json');
   if (!existsSync(path)) {
+    // The custodian's keys exist only in this file: once its member is on the ledger, a new key
+    // would be another identity and every record wrapped for the old one would stay sealed.
+    if (node.getMember(`${orgId}/records`) !== undefined)
+      throw new HomeFileError(
+        path,
+        `is missing, but ${orgId}/records is enrolled on the ledger: its keys decrypt this ` +
+          `custodian's records and cannot be re-created`,
+      );
+    // An earlier bootstrap stopped after saving the identity file but before this one.
+    rmSync(homePaths(dir).identity(`${orgId}/records`), { force: true });
     const id = createIdentity(dir, {
       orgId,
       memberId: 'records',
