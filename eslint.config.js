@@ -1,7 +1,8 @@
 // Lint rules double as architecture: each layer may import only the layers it names below
-// (protocol → contracts → node → api; fhir and supply on protocol; sdk on protocol and fhir;
-// cli and bench on everything), browser-safe layers reach no Node or server package, and the
-// deterministic core (contracts) cannot reach the clock, randomness, disk or network.
+// (protocol → contracts → node → api; a domain's core on protocol; sdk on protocol and core;
+// cli and bench on everything), browser-safe layers reach no Node or server package, the
+// deterministic core (contracts, shared and per domain) cannot reach the clock, randomness, disk
+// or network, and a domain reaches another only through its public index files.
 import tseslint from 'typescript-eslint';
 
 const layer = (name) => [`**/${name}/**`, `../${name}`, `../../${name}`];
@@ -27,10 +28,6 @@ const serverPackages = [
   'cli-progress',
 ];
 
-function forbid(message, groups) {
-  return ['error', { patterns: [{ group: groups, message }] }];
-}
-
 // Globals that would make execution non-deterministic or impure.
 const impureGlobals = [
   { name: 'Date', message: 'Time comes from the block (BlockContext.timestampMs), never the clock.' },
@@ -42,60 +39,80 @@ const impureGlobals = [
   { name: 'crypto', message: 'Use protocol/ primitives; no ambient randomness in contracts.' },
 ];
 
-/** Every layer (a folder of src/) and the layers it may import; anything else is refused. */
+/**
+ * Every layer and the layers it may import; anything else is refused. A layer is a shared folder of
+ * src/ (`src/node/`) and the same-named role folder of every domain (`src/domains/health/node/`),
+ * so one rule keeps both: a domain's contracts are as pure as the shared ones, its node code sits
+ * below the API, and so on. `core` is a domain's browser-safe pure part (vocabulary, codes, schemas,
+ * route definitions, FHIR or GS1 support).
+ */
 const LAYERS = {
   protocol: {
     may: [],
     browserSafe: true,
-    why: 'protocol/ is the browser-safe base layer: it imports nothing above it.',
+    alsoForbid: ['**/domains/**'],
+    why: 'protocol/ is the browser-safe base layer: it imports nothing above it and no domain.',
   },
-  fhir: {
+  core: {
     may: ['protocol'],
     browserSafe: true,
-    why: 'fhir/ is browser-safe FHIR R4 support on protocol/ (and Medplum).',
-  },
-  supply: {
-    may: ['protocol'],
-    browserSafe: true,
-    why: 'supply/ is browser-safe GS1/EPCIS support on protocol/ (and ajv).',
+    why: "A domain's core/ is browser-safe and pure: it builds on protocol/ (and Medplum, ajv).",
   },
   portal: {
-    may: ['protocol', 'fhir', 'supply', 'sdk'],
+    may: ['protocol', 'core', 'sdk'],
     browserSafe: true,
-    why: 'portal/ is the browser app: it reaches the node only through sdk/ (and browser-safe protocol/, fhir/).',
+    why: 'portal/ is the browser app: it reaches the node only through sdk/ (and browser-safe protocol/, core/).',
   },
   contracts: {
-    may: ['protocol', 'supply'],
+    may: ['protocol', 'core'],
     browserSafe: true,
-    why: 'contracts/ are pure and deterministic: they import only protocol/ and supply/ (GS1 keys).',
+    why: 'contracts/ are pure and deterministic: they import only protocol/ and domain core/.',
   },
   sdk: {
-    may: ['protocol', 'fhir', 'supply'],
+    may: ['protocol', 'core'],
     browserSafe: true,
-    why: 'sdk/ runs in browsers: it builds on protocol/, fhir/ and supply/.',
+    why: 'sdk/ runs in browsers: it builds on protocol/ and domain core/.',
   },
   node: {
-    may: ['protocol', 'fhir', 'supply', 'contracts'],
+    may: ['protocol', 'core', 'contracts'],
     alsoForbid: ['fastify', '@fastify/*', 'commander'],
     why: 'node/ sits below api/, sdk/ and cli/.',
   },
   api: {
-    may: ['protocol', 'fhir', 'supply', 'contracts', 'node', 'sdk'],
+    may: ['protocol', 'core', 'contracts', 'node', 'sdk'],
     alsoForbid: ['commander'],
     why: 'api/ sits below cli/.',
   },
 };
 const ALL_LAYERS = [...Object.keys(LAYERS), 'cli', 'bench', 'e2e'];
+/** The domains under src/domains/: one imports another only through that domain's role index files. */
+const DOMAINS = ['health', 'supply'];
 
-function boundary(name, spec) {
+/** Inside domain `d`, another domain is reached only through `<other>/<role>/index.js`. */
+const isolation = (d) =>
+  DOMAINS.filter((o) => o !== d).map((o) => ({
+    regex: `(^|/)${o}/[a-z-]+/(?!index\\.js$)`,
+    message: `domain ${d} reaches domain ${o} only through ${o}/<role>/index.js (its public surface)`,
+  }));
+
+/** One config per shared layer folder and per domain role folder (rules of one key do not merge). */
+function boundaries(name, spec) {
   const forbidden = ALL_LAYERS.filter((l) => l !== name && !spec.may.includes(l)).flatMap(layer);
   if (spec.browserSafe) forbidden.push(...nodeBuiltins, ...serverPackages);
   forbidden.push(...(spec.alsoForbid ?? []));
-  return {
-    files: [`src/${name}/**/*.ts`, `src/${name}/**/*.tsx`],
+  const entry = (files, extra) => ({
+    files,
     ignores: ['src/**/*.test.ts', 'src/portal/vite.config.ts'],
-    rules: { 'no-restricted-imports': forbid(spec.why, forbidden) },
-  };
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: forbidden, message: spec.why }, ...extra] }],
+    },
+  });
+  return [
+    entry([`src/${name}/**/*.ts`, `src/${name}/**/*.tsx`], []),
+    ...DOMAINS.map((d) =>
+      entry([`src/domains/${d}/${name}/**/*.ts`, `src/domains/${d}/${name}/**/*.tsx`], isolation(d)),
+    ),
+  ];
 }
 
 export default tseslint.config(
@@ -108,9 +125,9 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  ...Object.entries(LAYERS).map(([name, spec]) => boundary(name, spec)),
+  ...Object.entries(LAYERS).flatMap(([name, spec]) => boundaries(name, spec)),
   {
-    files: ['src/contracts/**/*.ts'],
+    files: ['src/contracts/**/*.ts', 'src/domains/*/contracts/**/*.ts'],
     ignores: ['src/**/*.test.ts'],
     rules: {
       'no-restricted-globals': ['error', ...impureGlobals],

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { toBase64Url, utf8 } from '../protocol/bytes.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
-import { validateFhir } from '../fhir/index.js';
+import { validateFhir } from '../domains/health/core/fhir/index.js';
 import { startTestNetwork, type TestNetwork } from '../test-support/harness.js';
 import type { Identity } from '../sdk/client.js';
 

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { HealthLedgerError } from '../protocol/errors.js';
 
 /** Where the built portal is, beside the compiled API (`dist/portal`). */
-export const PORTAL_DIR = fileURLToPath(new URL('../portal/', import.meta.url));
+export const PORTAL_DIR = fileURLToPath(new URL('../portal', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

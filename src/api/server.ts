@@ -8,9 +8,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ApiErrorCodes, HealthLedgerError } from '../protocol/errors.js';
 import { MAX_BATCH, Routes, routePath, type SubmitResultWire } from '../protocol/api.js';
 import type { LedgerNode, SubmitResult } from '../node/ledger-node.js';
-import type { RecordService } from '../node/records/record-service.js';
+import type { RecordService } from '../domains/health/node/record-service.js';
 import type { EventsService } from '../node/events/events-service.js';
-import type { SupplyService } from '../node/supply/supply-service.js';
+import type { SupplyService } from '../domains/supply/node/supply-service.js';
 import type { AttestationService } from '../node/attestations.js';
 import { PEER_SNAPSHOT_PATH } from '../node/snapshot.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
@@ -21,13 +21,13 @@ import {
   releaseFromPeers,
   signPeerResponse,
   verifyPeerRequest,
-} from '../node/records/peers.js';
-import { registerSupplyRoutes } from './supply.js';
+} from '../domains/health/node/peers.js';
+import { registerSupplyRoutes } from '../domains/supply/api/routes.js';
 import { createApiBase } from './base.js';
 import { registerPortal } from './portal.js';
 import { SUPPLY_FEED } from '../node/events/event-index.js';
 import { bearerToken } from '../node/events/tokens.js';
-import { registerFhir, registerFhirAuditEvent, signedRequestFromHeader } from './fhir.js';
+import { registerFhir, registerFhirAuditEvent, signedRequestFromHeader } from '../domains/health/api/fhir.js';
 import { Readable } from 'node:stream';
 
 export interface AppOptions {

@@ -19,7 +19,7 @@ import { HealthLedgerClient, identityFromFile, type Identity } from '../sdk/clie
 import { createIdentity, initHome } from '../cli/home-init.js';
 import { homePaths, loadHome, readIdentity, writeJson, type NodeConfig } from '../node/home.js';
 import { nativeSigner } from '../node/crypto/native.js';
-import { gs1CheckDigit } from '../supply/gs1.js';
+import { gs1CheckDigit } from '../domains/supply/core/gs1.js';
 import { repoRoot } from '../test-support/paths.js';
 import { freePort, startNodeProcess } from './ledger-bench.js';
 

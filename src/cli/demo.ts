@@ -33,10 +33,10 @@ import {
   inspectingEvent,
   receivingEvent,
   shippingEvent,
-} from '../supply/documents.js';
-import { supplyFactsOf } from '../supply/facts.js';
-import type { EpcisEvent } from '../supply/epcis.js';
-import { Gs1Error, parseEpcUri } from '../supply/gs1.js';
+} from '../domains/supply/core/documents.js';
+import { supplyFactsOf } from '../domains/supply/core/facts.js';
+import type { EpcisEvent } from '../domains/supply/core/epcis.js';
+import { Gs1Error, parseEpcUri } from '../domains/supply/core/gs1.js';
 
 const ORGS = [
   'st-mary:St Mary Hospital',

@@ -22,7 +22,7 @@ import { createIdentity, initHome } from './home-init.js';
 import { issueCertificateFor } from '../node/identities.js';
 import { serveHome } from './serve.js';
 import { runDemo } from './demo.js';
-import { registerSupplyCommands } from './supply.js';
+import { registerSupplyCommands } from '../domains/supply/cli/commands.js';
 import { networkDown, networkUp } from './network.js';
 
 const program = new Command();

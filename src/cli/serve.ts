@@ -11,11 +11,11 @@ import { createSnapshot } from '../node/snapshot.js';
 import { homePaths, loadHome, readEtcdTls } from '../node/home.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
 import { systemClock } from '../node/ordering/orderer.js';
-import { RecordService } from '../node/records/record-service.js';
-import { ensureCustodian } from '../node/records/custodian.js';
+import { RecordService } from '../domains/health/node/record-service.js';
+import { ensureCustodian } from '../domains/health/node/custodian.js';
 import { join } from 'node:path';
 import { EventsService, type EventsServiceOptions } from '../node/events/events-service.js';
-import { SupplyService, loadEpcisSchema } from '../node/supply/supply-service.js';
+import { SupplyService, loadEpcisSchema } from '../domains/supply/node/supply-service.js';
 
 export interface Served {
   running: RunningNode;
@@ -182,7 +182,7 @@ async function startVerificationServers(
   storePath: string,
   opts: { count: number; host: string; port: number },
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./verification-server.js', import.meta.url)) });
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('../domains/supply/cli/verification-server.js', import.meta.url)) });
   const env = {
     HL_VERIFICATION_STORE: storePath,
     HL_VERIFICATION_HOST: opts.host,

@@ -12,10 +12,10 @@ import {
   setBreakGlassExclusions,
   setEncryptionKey,
   setProxies,
-} from './health/consent.js';
-import { completeErasure, registerRecord, requestErasure } from './health/records.js';
-import { breakGlass, requestAccess } from './health/access.js';
-import { clearAlert, recallLot, registerParty, supplyEvent } from './supply/custody.js';
+} from '../domains/health/contracts/consent.js';
+import { completeErasure, registerRecord, requestErasure } from '../domains/health/contracts/records.js';
+import { breakGlass, requestAccess } from '../domains/health/contracts/access.js';
+import { clearAlert, recallLot, registerParty, supplyEvent } from '../domains/supply/contracts/custody.js';
 
 /** Every built-in contract. */
 export const BUILTIN_CONTRACTS: readonly Contract<never>[] = [

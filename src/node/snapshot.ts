@@ -19,7 +19,7 @@ import {
   verifyPeerResponse,
   NODE_AUTH_HEADER,
   NODE_RESPONSE_HEADER,
-} from './records/peers.js';
+} from '../domains/health/node/peers.js';
 import { LedgerStore } from './store/ledger-store.js';
 
 /** The peer route serving a snapshot to other organizations' nodes. */

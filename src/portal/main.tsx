@@ -6,10 +6,10 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import './styles.css';
-import { ClinicianView } from './clinician-view.js';
+import { ClinicianView } from '../domains/health/portal/clinician-view.js';
 import { ExplorerView } from './explorer-view.js';
 import { KeysView } from './keys-view.js';
-import { PatientView } from './patient-view.js';
+import { PatientView } from '../domains/health/portal/patient-view.js';
 import { SessionContext, connect, errorText, orgName, type Session } from './session.js';
 import { identityOf, type VaultContents } from './vault.js';
 

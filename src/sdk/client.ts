@@ -32,8 +32,8 @@ import {
 } from '../protocol/receipt.js';
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
 import { openRelease, type ReleaseBundle } from '../protocol/envelope.js';
-import { consentFromFhir } from '../fhir/consent.js';
-import type { SupplyFacts } from '../supply/facts.js';
+import { consentFromFhir } from '../domains/health/core/fhir/consent.js';
+import type { SupplyFacts } from '../domains/supply/core/facts.js';
 import type { Consent } from '@medplum/fhirtypes';
 import { fromUtf8, toBase64Url, utf8 } from '../protocol/bytes.js';
 

@@ -5,11 +5,11 @@ import { CertificateErrorCodes } from '../protocol/x509.js';
 import { MerkleErrorCodes } from '../protocol/merkle/index.js';
 import { ProofErrorCodes } from '../protocol/receipt.js';
 import { EnvelopeErrorCodes } from '../protocol/envelope.js';
-import { BlobStoreErrorCodes } from '../node/records/blob-store.js';
-import { Gs1ErrorCodes } from '../supply/gs1.js';
-import { SupplyFactErrorCodes } from '../supply/facts.js';
-import { SUSPECT_REASONS } from '../contracts/supply/model.js';
-import { VERIFICATION_REASONS } from '../contracts/supply/verify.js';
+import { BlobStoreErrorCodes } from '../domains/health/node/blob-store.js';
+import { Gs1ErrorCodes } from '../domains/supply/core/gs1.js';
+import { SupplyFactErrorCodes } from '../domains/supply/core/facts.js';
+import { SUSPECT_REASONS } from '../domains/supply/contracts/model.js';
+import { VERIFICATION_REASONS } from '../domains/supply/contracts/verify.js';
 
 export const errorTables: {
   title: string;

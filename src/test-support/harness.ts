@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { createIdentity, initHome } from '../cli/home-init.js';
 import { homePaths, loadHome, readIdentity, writeJson } from '../node/home.js';
 import type { RunningNode } from '../node/wiring.js';
-import type { RecordService } from '../node/records/record-service.js';
+import type { RecordService } from '../domains/health/node/record-service.js';
 import { serveHome, type Served } from '../cli/serve.js';
 import type { GenesisPolicies } from '../protocol/genesis.js';
 import type { Role } from '../protocol/x509.js';

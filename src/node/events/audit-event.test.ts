@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
-import { validateFhir } from '../../fhir/index.js';
+import { validateFhir } from '../../domains/health/core/fhir/index.js';
 import { startTestNetwork, type TestNetwork } from '../../test-support/harness.js';
 import { HealthLedgerClient, type Identity } from '../../sdk/client.js';
 import { HealthLedgerError } from '../../protocol/errors.js';

@@ -33,14 +33,14 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Block } from '../../protocol/block.js';
 import { MEMBER_ID_PATTERN, txIdOf, type SignedTx } from '../../protocol/tx.js';
 import type { ValidationCode } from '../../protocol/validation.js';
-import { HealthKeys, readJson, type AccessGrant } from '../../contracts/health/model.js';
+import { HealthKeys, readJson, type AccessGrant } from '../../domains/health/contracts/model.js';
 import { openDatabase } from '../store/ledger-store.js';
 import {
   SupplyKeys,
   type AlertRecord,
   type EventRecord,
   type LotRecord,
-} from '../../contracts/supply/model.js';
+} from '../../domains/supply/contracts/model.js';
 
 const SCHEMA_VERSION = '2';
 /** Blocks indexed per SQLite transaction while catching up. */

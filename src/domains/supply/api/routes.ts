@@ -1,0 +1,37 @@
+/**
+ * The supply-chain read routes, registered on the node's API and on the verification servers:
+ * processes that open the ledger read-only and answer verification (DSCSA VRS shape), timelines,
+ * alerts and EPCIS intake on a port of their own, so reads scale across cores without touching
+ * the node's single writer.
+ * @module
+ */
+import type { FastifyInstance } from 'fastify';
+import { Routes } from '../../../protocol/api.js';
+import type { SupplyService, VerifyRequest } from '../node/supply-service.js';
+import { createApiBase, type RouteFn } from '../../../api/base.js';
+
+/** Registers the supply routes that read state (everything under `/v1/supply` but the alert feed). */
+export function registerSupplyRoutes(route: RouteFn, supply: SupplyService): void {
+  route<Omit<VerifyRequest, 'gtin' | 'lot' | 'serial'>, { gtin: string; lot: string; serial: string }>(
+    Routes.supplyVerify,
+    (req) => supply.verify({ ...req.query, ...req.params }),
+  );
+  route<{ id: string }>(Routes.supplyHistory, (req) => supply.history(req.query.id));
+  route<unknown, { id: string }>(Routes.supplyAlert, (req) => supply.alert(req.params.id));
+  route<unknown, { txId: string }>(Routes.supplyEvent, (req) => supply.event(req.params.txId));
+  route<unknown, unknown, unknown>(Routes.supplyFacts, (req) => supply.facts(req.body));
+}
+
+/**
+ * A read-only supply API (no writes, no events): what a verification server process serves.
+ *
+ * @example
+ * const app = await buildSupplyReadApp(new SupplyService(readOnlyState, { clock: systemClock }));
+ * await app.listen({ host: '127.0.0.1', port: 7610 });
+ */
+export async function buildSupplyReadApp(supply: SupplyService): Promise<FastifyInstance> {
+  const { app, route } = await createApiBase({ bodyLimit: 8 * 1024 * 1024 });
+  registerSupplyRoutes(route, supply);
+  route(Routes.health, () => ({ status: 'ok', role: 'verification-server' }));
+  return app;
+}
