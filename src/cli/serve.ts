@@ -182,7 +182,9 @@ async function startVerificationServers(
   storePath: string,
   opts: { count: number; host: string; port: number },
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('../domains/supply/cli/verification-server.js', import.meta.url)) });
+  cluster.setupPrimary({
+    exec: fileURLToPath(new URL('../domains/supply/cli/verification-server.js', import.meta.url)),
+  });
   const env = {
     HL_VERIFICATION_STORE: storePath,
     HL_VERIFICATION_HOST: opts.host,
