@@ -8,7 +8,6 @@
 import { toHex } from '../protocol/bytes.js';
 import {
   blockHash,
-  logLeafHash,
   nextStateRoot,
   signBlockHash,
   signCheckpoint,
@@ -24,10 +23,11 @@ import type { Receipt } from '../protocol/receipt.js';
 import { decodeRawTx, decodeTx, isDecodeFailure, type DecodedTx, type SignedTx } from '../protocol/tx.js';
 import type { ValidationCode } from '../protocol/validation.js';
 import { isInvalid, readMember, type MemberRecord } from '../contracts/contract.js';
-import { executeBlock, prepareBlock, publicKeyBytes, type BlockContext } from '../contracts/execute.js';
+import { prepareBlock, publicKeyBytes, type BlockContext } from '../contracts/execute.js';
 import { genesisWrites } from '../contracts/membership.js';
 import { contractRegistry, type ContractRegistry } from '../contracts/registry.js';
 import type { LedgerReader } from '../contracts/state.js';
+import { assembleBlock } from './block-assembly.js';
 import { nativeSha256, type Signer } from './crypto/native.js';
 import { Metrics } from './metrics.js';
 import type { Clock, OrderedBatch, Orderer } from './ordering/orderer.js';
@@ -478,51 +478,34 @@ export class LedgerNode {
         const flags = await this.opts.verifier.verifyBatch(toVerify);
         for (let k = 0; k < toVerify.length; k++) valid[toVerify[k]!.index] = flags[k]!;
       }
-      const outcome = executeBlock(this.reader, prepared, (i) => valid[i] === 1, this.registry);
       const n = prepared.txs.length;
-      const spent = new Set(outcome.consumedTxIds);
-      const txIds = new Uint8Array(32 * n);
-      const consumed = new Uint8Array(n);
-      const raws: string[] = new Array<string>(n);
       // A block of n leaves completes fewer than 2n + log2(size) perfect nodes.
       const maxNodes = 2 * n + 64;
       const nodeKeys = new Float64Array(maxNodes);
       const nodeHashes = new Uint8Array(32 * maxNodes);
       let nodes = 0;
-      const keepNode = (level: number, index: number, hash: Uint8Array): void => {
-        nodeKeys[nodes] = merkleNodeKey(level, index);
-        nodeHashes.set(hash, 32 * nodes++);
-      };
+      const { header, outcome, consumed } = assembleBlock({
+        reader: this.reader,
+        prepared,
+        valid,
+        registry: this.registry,
+        range: this.range,
+        prevHash: this.head.hash,
+        prevStateRoot: this.head.stateRoot,
+        proposer: this.opts.nodeId,
+        onNode: (level, index, hash) => {
+          nodeKeys[nodes] = merkleNodeKey(level, index);
+          nodeHashes.set(hash, 32 * nodes++);
+        },
+      });
+      const txIds = new Uint8Array(32 * n);
+      const raws: string[] = new Array<string>(n);
       const txIdBytes = Buffer.from(txIds.buffer, txIds.byteOffset, txIds.byteLength);
       for (let i = 0; i < n; i++) {
         const p = prepared.txs[i]!;
-        const code = outcome.codes[i]!;
-        const leaf = {
-          v: 1,
-          txId: p.txId,
-          sig: p.decoded?.tx.sig ?? '',
-          height: ctx.height,
-          index: i,
-          code,
-        } as const;
-        this.range.appendEach(logLeafHash(leaf), keepNode);
         txIdBytes.write(p.txId, 32 * i, 'hex');
         raws[i] = p.raw;
-        // Only the first accepted occurrence of an id is marked spent (replays are recorded, not spent).
-        if (code !== 'DUPLICATE_TX' && spent.delete(p.txId)) consumed[i] = 1;
       }
-      const header: BlockHeader = {
-        v: 1,
-        chainId: this.chainId,
-        height: ctx.height,
-        prevHash: this.head.hash,
-        timestampMs: ctx.timestampMs,
-        txCount: n,
-        logSize: this.range.size,
-        logRoot: toHex(this.range.root()),
-        stateRoot: nextStateRoot(this.head.stateRoot, outcome.writes, nativeSha256),
-        proposer: this.opts.nodeId,
-      };
       const headerJson = canonicalize(header);
       const hash = blockHash(header, nativeSha256);
       const signature = signBlockHash(hash, this.opts.sign);
@@ -557,7 +540,8 @@ export class LedgerNode {
         timestampMs: header.timestampMs,
       };
       const codes = outcome.codes;
-      const txIdList = prepared.txs.map((p) => p.txId);
+      // Execution already listed the ids in block order.
+      const txIdList = outcome.txIds;
       const committedBlock = (): Block => ({
         header,
         hash,

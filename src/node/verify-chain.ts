@@ -9,7 +9,6 @@
 import { toHex } from '../protocol/bytes.js';
 import {
   blockHash,
-  logLeafBytes,
   nextStateRoot,
   verifyBlockSignature,
   verifyCheckpointSignature,
@@ -18,11 +17,12 @@ import {
 import { constantTimeEqual } from '../protocol/bytes.js';
 import { genesisHash as hashGenesis, validateGenesis, type Genesis } from '../protocol/genesis.js';
 import { canonicalize } from '../protocol/jcs.js';
-import { CompactRange, leafHash } from '../protocol/merkle/index.js';
-import { executeBlock, prepareBlock } from '../contracts/execute.js';
+import { CompactRange } from '../protocol/merkle/index.js';
+import { prepareBlock } from '../contracts/execute.js';
 import { genesisWrites } from '../contracts/membership.js';
 import { contractRegistry } from '../contracts/registry.js';
 import type { LedgerReader } from '../contracts/state.js';
+import { assembleBlock } from './block-assembly.js';
 import { nativeSha256 } from './crypto/native.js';
 import type { SignatureVerifier } from './signature-verifier.js';
 import { LedgerStore } from './store/ledger-store.js';
@@ -129,43 +129,50 @@ export async function verifyChain(opts: {
       const flags = await opts.verifier.verifyBatch(prepared.jobs);
       const valid = new Uint8Array(txs.length);
       prepared.jobs.forEach((j, k) => (valid[j.index] = flags[k]!));
-      const outcome = executeBlock(reader, prepared, (i) => valid[i] === 1, registry);
-      for (let i = 0; i < txs.length; i++) {
-        const t = txs[i]!;
-        const p = prepared.txs[i]!;
-        if (t.seq !== range.size) fail(`transaction ${i} has leaf index ${t.seq}, expected ${range.size}`);
-        if (t.txId !== p.txId) fail(`transaction ${i}: stored id does not match its content`);
-        if (t.code !== outcome.codes[i])
-          fail(`transaction ${i}: recorded code ${t.code}, replay gives ${outcome.codes[i]}`);
-        const leaf = logLeafBytes({
-          v: 1,
-          txId: p.txId,
-          sig: p.decoded?.tx.sig ?? '',
-          height,
-          index: i,
-          code: t.code,
-        });
-        for (const n of range.append(leafHash(leaf, nativeSha256))) {
+      const {
+        header: replayed,
+        outcome,
+        consumed: spentFlags,
+      } = assembleBlock({
+        reader,
+        prepared,
+        valid,
+        registry,
+        range,
+        prevHash,
+        prevStateRoot: stateRoot,
+        proposer: header.proposer,
+        // Each stored row is checked before its leaf goes in, so the first bad one is named.
+        onLeaf: (i, p, code) => {
+          const t = txs[i]!;
+          if (t.seq !== range.size) fail(`transaction ${i} has leaf index ${t.seq}, expected ${range.size}`);
+          if (t.txId !== p.txId) fail(`transaction ${i}: stored id does not match its content`);
+          if (t.code !== code) fail(`transaction ${i}: recorded code ${t.code}, replay gives ${code}`);
+        },
+        onNode: (level, index, hash) => {
           nodeCount++;
           let stored: Uint8Array;
           try {
-            stored = store.node(n.level, n.index);
+            stored = store.node(level, index);
           } catch {
-            fail(`Merkle node (${n.level}, ${n.index}) missing`);
+            fail(`Merkle node (${level}, ${index}) missing`);
           }
-          if (!constantTimeEqual(stored!, n.hash)) fail(`Merkle node (${n.level}, ${n.index}) altered`);
-        }
-      }
-      const consumedHere = new Set(outcome.consumedTxIds);
-      for (const t of txs) {
-        const expect = t.code !== 'DUPLICATE_TX' && consumedHere.delete(t.txId);
-        if (t.consumed !== expect) fail(`transaction ${t.index}: replay-protection flag altered`);
+          if (!constantTimeEqual(stored!, hash)) fail(`Merkle node (${level}, ${index}) altered`);
+        },
+      });
+      for (let i = 0; i < txs.length; i++) {
+        const t = txs[i]!;
+        if (t.consumed !== (spentFlags[i] === 1))
+          fail(`transaction ${t.index}: replay-protection flag altered`);
       }
       for (const id of outcome.consumedTxIds) consumed.add(id);
-      if (header.logSize !== range.size) fail(`logSize ${header.logSize}, replay gives ${range.size}`);
-      if (header.logRoot !== toHex(range.root())) fail('log root does not match the replayed Merkle log');
-      stateRoot = nextStateRoot(stateRoot, outcome.writes, nativeSha256);
+      if (header.logSize !== replayed.logSize)
+        fail(`logSize ${header.logSize}, replay gives ${replayed.logSize}`);
+      if (header.logRoot !== replayed.logRoot) fail('log root does not match the replayed Merkle log');
+      stateRoot = replayed.stateRoot;
       if (header.stateRoot !== stateRoot) fail('state root does not match the replayed state');
+      // Every field is checked above; this catches anything else the node might have put in.
+      if (canonicalize(replayed) !== blk.headerJson) fail('header differs from the replayed block');
       applyWrites(outcome.writes);
       const cp = store.checkpointAtHeight(height);
       if (cp === undefined) fail('checkpoint missing');

@@ -1,0 +1,205 @@
+/**
+ * The gatekeeper: the single policy point for every release of health data from this custodian
+ * — REST release, the peer data plane, FHIR read/search/$everything and binaries all pass
+ * through {@link Gatekeeper.check}. A release needs a committed `access.request` or
+ * `access.break-glass` grant naming the signer as requester, unexpired, for a patient not erased,
+ * and covers only the records in the grant's scope; records leave re-wrapped to the requester's
+ * published key (or decrypted, for FHIR clients over TLS). Every refusal is logged, without
+ * health data.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import { fromUtf8 } from '../../../protocol/bytes.js';
+import {
+  parseSealedRecord,
+  recordAad,
+  wrapReleaseKey,
+  type ReleaseBundle,
+  type SealedRecord,
+} from '../../../protocol/envelope.js';
+import { HealthLedgerError } from '../../../protocol/errors.js';
+import type { MemberRecord } from '../../../contracts/contract.js';
+import type { Clock } from '../../../node/ordering/orderer.js';
+import { inScope } from '../contracts/access.js';
+import { HealthKeys, readJson, type AccessGrant, type RecordEntry } from '../contracts/model.js';
+import { wrapKeyNative } from './native-wrap.js';
+import { verifySignedRequest, type SignedRequestContext } from './signed-request.js';
+import { publishedEncryptionKey, type RecordRow, type RecordVault, type StateReader } from './vault.js';
+
+/** What a release request was granted: who asked, under which grant, and the records it covers. */
+export interface GrantedRequest {
+  signer: MemberRecord;
+  grant: AccessGrant;
+  /** The latest version of every record of the patient here that the grant covers, by id. */
+  rows: RecordRow[];
+  payload: Record<string, unknown>;
+}
+
+/** Where the gatekeeper reads policy and data from. */
+export interface GatekeeperDeps {
+  vault: RecordVault;
+  /** Committed ledger state (grants, erasures, record entries, published keys). */
+  getState: StateReader;
+  clock: Clock;
+  /** The context signed requests are verified in (fresh per request: it carries the time). */
+  requestContext: () => SignedRequestContext;
+  log: (event: string, fields: Record<string, unknown>) => void;
+}
+
+/** Resource types that may reference a binary (`urn:healthledger:blob:<id>`). */
+const BLOB_HOLDERS = new Set(['DocumentReference', 'Binary', 'Media']);
+
+/** Checks every release against the ledger and hands out only what a committed grant covers. */
+export class Gatekeeper {
+  constructor(private readonly deps: GatekeeperDeps) {}
+
+  /**
+   * Checks a signed request of `type` carrying `{ accessTxId }` against a committed grant: the
+   * requester is the grantee, the grant has not expired, the patient is not erased. Returns the
+   * latest version of every record of the patient here that the grant covers. Every path that
+   * releases data calls this first.
+   * @throws HealthLedgerError ACCESS_NOT_GRANTED, ACCESS_EXPIRED, PATIENT_ERASED, INVALID_PAYLOAD, or a request error
+   */
+  check(request: unknown, type: string): GrantedRequest {
+    const { signer, payload } = verifySignedRequest(request, type, this.deps.requestContext());
+    const get = this.deps.getState;
+    const refuse = (e: HealthLedgerError): never => {
+      this.deps.log('records.release.refused', { requester: signer.id, code: e.code });
+      throw e;
+    };
+    const accessTxId = payload['accessTxId'];
+    if (typeof accessTxId !== 'string' || !/^[0-9a-f]{64}$/.test(accessTxId))
+      refuse(new HealthLedgerError('INVALID_PAYLOAD', 'accessTxId'));
+    const grant = readJson<AccessGrant>(get, HealthKeys.access(accessTxId as string));
+    // No committed grant (a denial, or nothing at all): nothing is released.
+    if (grant === undefined || grant.requester !== signer.id)
+      return refuse(new HealthLedgerError('ACCESS_NOT_GRANTED'));
+    if (this.deps.clock.now() > grant.expiresAtMs) refuse(new HealthLedgerError('ACCESS_EXPIRED'));
+    if (get(HealthKeys.erasure(grant.patient)) !== undefined) refuse(new HealthLedgerError('PATIENT_ERASED'));
+    // Break-glass covers the emergency summary only: pre-filter on the classifier's flag
+    // (the ledger entry is still checked below for every candidate).
+    const rows = this.deps.vault.latestRecords(grant.patient, grant.scope.emergencyOnly).filter((row) => {
+      const entry = readJson<RecordEntry>(get, HealthKeys.record(row.id));
+      return entry !== undefined && entry.version === row.version && inScope(grant, entry);
+    });
+    return { signer, grant, rows, payload };
+  }
+
+  /**
+   * A signed `record.release` request `{ accessTxId }` from the requester named in a committed
+   * grant: the in-scope records re-wrapped to the requester's key — plaintext never leaves.
+   */
+  async release(request: unknown): Promise<{ grant: AccessGrant; release: ReleaseBundle }> {
+    const { signer, grant, rows } = this.check(request, 'record.release');
+    const vault = this.deps.vault;
+    const requesterKey = publishedEncryptionKey(this.deps.getState, signer.id);
+    if (requesterKey === undefined) {
+      this.deps.log('records.release.refused', { requester: signer.id, code: 'ENCRYPTION_KEY_MISSING' });
+      throw new HealthLedgerError('ENCRYPTION_KEY_MISSING', 'publish an encryption key first');
+    }
+    const items: {
+      id: string;
+      version: number;
+      resourceType: string;
+      sealed: SealedRecord;
+      dataKey: Uint8Array;
+    }[] = [];
+    try {
+      const sealed = rows.map((row) => parseSealedRecord(JSON.parse(row.envelope)));
+      const keys = await Promise.all(rows.map((row, i) => vault.dataKeyOf(row, sealed[i]!, grant.patient)));
+      for (const [i, row] of rows.entries())
+        items.push({
+          id: row.id,
+          version: row.version,
+          resourceType: row.resource_type,
+          sealed: sealed[i]!,
+          dataKey: keys[i]!,
+        });
+      // One HPKE wrap to the requester for the whole release; only that key leaves.
+      const releaseKey = new Uint8Array(randomBytes(32));
+      let release: ReleaseBundle;
+      try {
+        release = {
+          v: 1,
+          recipient: signer.id,
+          patient: grant.patient,
+          releaseKey: await wrapReleaseKey(releaseKey, { id: signer.id, publicKey: requesterKey }),
+          records: items.map((it) => ({
+            id: it.id,
+            version: it.version,
+            resourceType: it.resourceType,
+            nonce: it.sealed.nonce,
+            ciphertext: it.sealed.ciphertext,
+            key: wrapKeyNative(releaseKey, it.dataKey, recordAad(it.id, it.version, grant.patient)),
+          })),
+        };
+      } finally {
+        releaseKey.fill(0);
+      }
+      this.deps.log('records.release', {
+        requester: signer.id,
+        accessTxId: grant.txId,
+        records: items.length,
+      });
+      return { grant, release };
+    } finally {
+      for (const it of items) it.dataKey.fill(0);
+    }
+  }
+
+  /**
+   * The same check for FHIR clients, which expect resources: a signed `fhir.read` request
+   * `{ accessTxId }` gets the in-scope resources decrypted by the custodian (over TLS in any real
+   * deployment), each tagged with its record id and version.
+   */
+  async readPlain(request: unknown): Promise<{ grant: AccessGrant; resources: Resource[] }> {
+    const { signer, grant, rows } = this.check(request, 'fhir.read');
+    const resources: Resource[] = [];
+    for (const row of rows) {
+      const r = JSON.parse(fromUtf8(await this.deps.vault.open(row, grant.patient))) as Resource;
+      resources.push({
+        ...r,
+        id: row.id,
+        meta: { ...(r.meta ?? {}), versionId: String(row.version) },
+      } as Resource);
+    }
+    this.deps.log('records.read', {
+      requester: signer.id,
+      accessTxId: grant.txId,
+      records: resources.length,
+    });
+    return { grant, resources };
+  }
+
+  /**
+   * Streams a binary to a requester whose committed grant covers a record of the patient that
+   * references it (signed `blob.get` request `{ accessTxId, blobId }`). Decrypted chunk by chunk,
+   * each authenticated before release.
+   */
+  async blob(
+    request: unknown,
+  ): Promise<{ contentType: string; size: number; stream: AsyncIterable<Uint8Array> }> {
+    const { grant, rows, signer, payload } = this.check(request, 'blob.get');
+    const vault = this.deps.vault;
+    const blobId = typeof payload['blobId'] === 'string' ? payload['blobId'] : '';
+    const blob = vault.blob(blobId);
+    if (blob === undefined || blob.patient !== grant.patient)
+      throw new HealthLedgerError('NOT_FOUND', 'no such binary for this patient');
+    // Released only if a record the grant covers points at it.
+    const url = JSON.stringify(`urn:healthledger:blob:${blobId}`);
+    let referenced = false;
+    for (const row of rows) {
+      if (!BLOB_HOLDERS.has(row.resource_type)) continue;
+      if (fromUtf8(await vault.open(row, grant.patient)).includes(url)) {
+        referenced = true;
+        break;
+      }
+    }
+    if (!referenced)
+      throw new HealthLedgerError('ACCESS_NOT_GRANTED', 'the grant covers no record referencing this binary');
+    const stream = vault.openBlob(blobId, blob);
+    this.deps.log('records.blob.get', { requester: signer.id, blobId });
+    return { contentType: blob.content_type, size: blob.size, stream };
+  }
+}
