@@ -13,6 +13,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
   type RouteHandlerMethod,
+  type RouteOptions,
   type preValidationHookHandler,
 } from 'fastify';
 import swagger from '@fastify/swagger';
@@ -197,6 +198,8 @@ export async function createApiBase(opts: {
   openapiTitle?: string;
   /** How this server checks each auth kind its routes declare. */
   auth?: AuthVerifiers;
+  /** Sees every route Fastify registers, before any is added (tests check the route table). */
+  observeRoutes?: (route: RouteOptions) => void;
 }): Promise<{
   app: FastifyInstance;
   route: <D extends RouteDef>(def: D, handler: RouteHandler<D>, extras?: RouteExtras) => void;
@@ -208,6 +211,7 @@ export async function createApiBase(opts: {
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
   });
+  if (opts.observeRoutes) app.addHook('onRoute', opts.observeRoutes);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),
   );

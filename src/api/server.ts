@@ -6,7 +6,7 @@
  * `{ error: { code, message } }` with a code from docs/errors.md; client input never produces a 500.
  * @module
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { ApiErrorCodes } from '../protocol/errors.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import {
@@ -73,7 +73,20 @@ function verifiers(opts: AppOptions): AuthVerifiers {
 
 /** Builds the API for `node`. */
 export async function buildApp(node: LedgerNode, opts: AppOptions = {}): Promise<FastifyInstance> {
+  return composeApp(node, opts);
+}
+
+/**
+ * `buildApp`, with an observer of every route Fastify registers (src/api/routes.test.ts checks
+ * each has a definition, a response schema and an auth kind, and agrees with the OpenAPI document).
+ */
+export async function composeApp(
+  node: LedgerNode,
+  opts: AppOptions,
+  observeRoutes?: (route: RouteOptions) => void,
+): Promise<FastifyInstance> {
   const { app } = await createApiBase({
+    ...(observeRoutes ? { observeRoutes } : {}),
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
     onRejected: (code) => node.metrics.rejected(code),
