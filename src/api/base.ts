@@ -1,14 +1,27 @@
 /**
  * What every HealthLedger HTTP server shares: Fastify with validators that never coerce a signed
- * body, errors mapped to documented codes (never a 500 from client input), and a route helper
- * over the shared route definitions of `protocol/api.ts`.
+ * body, errors mapped to documented codes (never a 500 from client input), one auth hook acting on
+ * each route's declared auth kind, and a typed route helper over the route definitions
+ * (`protocol/api.ts`, `domains/<domain>/core/routes.ts`).
  * @module
  */
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+  type RouteHandlerMethod,
+  type RouteOptions,
+  type preValidationHookHandler,
+} from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
-import type { RouteDef } from '../protocol/api.js';
+import { AUTH_KINDS, type AuthKind, type RouteDef } from '../protocol/api.js';
+import { bearerToken } from '../node/events/tokens.js';
 
 /** Bodies are validated without coercion or stripping: a signed envelope must arrive exactly as signed. */
 const bodyAjv = new Ajv({
@@ -32,15 +45,149 @@ export function errorBody(e: HealthLedgerError): ApiErrorBody {
   return { error: { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) } };
 }
 
-/** Registers one route from its shared definition (`protocol/api.ts`). */
-export type RouteFn = <Q = unknown, P = unknown, B = unknown>(
-  def: RouteDef,
-  handler: (req: { query: Q; params: P; body: B }, reply: FastifyReply) => unknown,
-) => void;
+/** What the auth hook established for a request (by the route's auth kind). */
+export type AuthContext =
+  | { kind: 'signedRequest'; signed: unknown }
+  | { kind: 'bearer'; subject: string; expiresAtMs: number }
+  | { kind: 'nodePeer'; callerSig: string };
+
+/**
+ * How each auth kind is checked on this server. A route whose kind needs a verifier the server
+ * lacks is refused at registration, so a route can never run unauthenticated by omission.
+ */
+export interface AuthVerifiers {
+  /** Parses `Authorization: HealthLedger <signed request>` (the handler's service verifies it). */
+  signedRequest?: (authorization: string | undefined) => unknown;
+  /** Checks an events token for `subject`. */
+  bearer?: (subject: string, token: string | undefined) => { expiresAtMs: number };
+  /** Checks a node-to-node request signature; returns the caller's signature (the answer binds it). */
+  nodePeer?: {
+    verify: (header: string | undefined, method: string, path: string, body: string) => { sig: string };
+    /** Signs the answer (status, exact body bytes, the request's signature). */
+    signResponse: (status: number, body: string | Uint8Array, requestSig: string) => string;
+    /** The header the caller's signature arrives in and the header the answer's signature leaves in. */
+    requestHeader: string;
+    responseHeader: string;
+  };
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's definition (its auth kind drives the auth hook). */
+    route?: RouteDef;
+    /** For `bearer` routes: whose events the token must be for (may throw a documented code). */
+    bearerSubject?: (req: FastifyRequest) => string;
+  }
+  interface FastifyRequest {
+    /** Set by the auth hook for `signedRequest`, `bearer` and `nodePeer` routes. */
+    auth: AuthContext | null;
+  }
+}
+
+/** The Fastify route generic of a definition: params, query and body typed from its schemas. */
+export interface RouteGenericOf<D extends RouteDef> {
+  Params: D extends { params: infer S extends TSchema } ? Static<S> : unknown;
+  Querystring: D extends { querystring: infer S extends TSchema } ? Static<S> : unknown;
+  Body: D extends { body: infer S extends TSchema } ? Static<S> : unknown;
+}
+/** A route handler, typed from the definition; it returns the body or answers through `reply`. */
+export type RouteHandler<D extends RouteDef> = RouteHandlerMethod<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  RouteGenericOf<D>
+>;
+/** The request a route's handler sees. */
+export type RouteRequest<D extends RouteDef> = Parameters<RouteHandler<D>>[0];
+/** What a route may add to its definition at registration (server-side concerns only). */
+export interface RouteExtras {
+  bodyLimit?: number;
+  /** Checks that must answer before auth (kept in the order the API has always answered). */
+  preValidation?: preValidationHookHandler;
+  /** For `bearer` routes: the subject the token must be for. */
+  bearerSubject?: (req: FastifyRequest) => string;
+}
+
+/**
+ * Registers one route on `app` (a plugin's instance) from its definition: schemas (request and
+ * response), OpenAPI metadata with the auth kind (`x-auth`, `security`), and the config the auth hook reads.
+ */
+export function addRoute<D extends RouteDef>(
+  app: FastifyInstance,
+  def: D,
+  handler: RouteHandler<D>,
+  extras: RouteExtras = {},
+): void {
+  const schema: Record<string, unknown> = {
+    summary: def.summary,
+    tags: def.tags,
+    response: def.response,
+    'x-auth': def.auth,
+    security: SECURITY[def.auth],
+  };
+  if (def.params) schema['params'] = def.params;
+  if (def.querystring) schema['querystring'] = def.querystring;
+  if (def.body) schema['body'] = def.body;
+  if (def.hide) schema['hide'] = true;
+  app.route<RouteGenericOf<D>>({
+    method: def.method,
+    url: def.url,
+    schema,
+    config: { route: def, ...(extras.bearerSubject ? { bearerSubject: extras.bearerSubject } : {}) },
+    ...(extras.bodyLimit !== undefined ? { bodyLimit: extras.bodyLimit } : {}),
+    ...(extras.preValidation ? { preValidation: extras.preValidation } : {}),
+    handler,
+  });
+}
+
+/** OpenAPI security requirement per auth kind (schemes in {@link SECURITY_SCHEMES}). */
+const SECURITY: Record<AuthKind, Record<string, string[]>[]> = {
+  public: [],
+  signedTx: [],
+  signedRequest: [{ signedRequest: [] }],
+  bearer: [{ eventsToken: [] }],
+  nodePeer: [{ nodePeer: [] }],
+};
+const SECURITY_SCHEMES = {
+  signedRequest: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description:
+      'HealthLedger <base64url(JSON signed request)>, signed like a transaction by an enrolled member.',
+  },
+  eventsToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An events token from POST /v1/events/token (15 minutes).',
+  },
+  nodePeer: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-HealthLedger-Node',
+    description: '<nodeId>;<timestampMs>;<sig>: a genesis node of another organization.',
+  },
+} as const;
+
+/** Maps any error to a documented one (never a 500 from client input); logs real faults. */
+export function toApiError(app: FastifyInstance, err: FastifyError | HealthLedgerError): HealthLedgerError {
+  if (err instanceof HealthLedgerError) return err;
+  if ((err as FastifyError).validation) return new HealthLedgerError('MALFORMED_REQUEST', err.message);
+  if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new HealthLedgerError('PAYLOAD_TOO_LARGE');
+  if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500)
+    return new HealthLedgerError('MALFORMED_REQUEST', err.message);
+  app.log.error({ err: { message: err.message, stack: err.stack } }, 'internal error');
+  return new HealthLedgerError('INTERNAL');
+}
+
+/** Whether the route's query schema declares `token` (event streams: EventSource cannot send headers). */
+const takesQueryToken = (def: RouteDef): boolean =>
+  Boolean((def.querystring as { properties?: Record<string, unknown> } | undefined)?.properties?.['token']);
 
 /**
  * A Fastify instance with HealthLedger's validators (no coercion of signed bodies), error mapping to
- * documented codes (never a 500 from client input) and a route helper over the shared definitions.
+ * documented codes (never a 500 from client input), the auth hook, and a route helper.
  */
 export async function createApiBase(opts: {
   logger?: boolean;
@@ -49,16 +196,28 @@ export async function createApiBase(opts: {
   onRejected?: (code: string) => void;
   /** OpenAPI title; no OpenAPI document without it. */
   openapiTitle?: string;
-}): Promise<{ app: FastifyInstance; route: RouteFn }> {
+  /** How this server checks each auth kind its routes declare. */
+  auth?: AuthVerifiers;
+  /** Sees every route Fastify registers, before any is added (tests check the route table). */
+  observeRoutes?: (route: RouteOptions) => void;
+}): Promise<{
+  app: FastifyInstance;
+  route: <D extends RouteDef>(def: D, handler: RouteHandler<D>, extras?: RouteExtras) => void;
+}> {
   const rejected = opts.onRejected ?? (() => {});
+  const verifiers = opts.auth ?? {};
   const app = Fastify({
     // Fastify's logger stays off: the node logs its own events, never bodies or query strings (PHI).
     logger: opts.logger ?? false,
     bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
   });
+  if (opts.observeRoutes) app.addHook('onRoute', opts.observeRoutes);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),
   );
+  // Response schemas document the wire; they never reshape it. fast-json-stringify would drop any
+  // field a schema does not list (most bodies here are open), so answers stay plain JSON.stringify.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 
   if (opts.openapiTitle !== undefined)
     await app.register(swagger, {
@@ -66,23 +225,71 @@ export async function createApiBase(opts: {
         info: {
           title: opts.openapiTitle,
           version: '1',
-          description: 'Errors: `{ error: { code, message } }`; codes in docs/errors.md.',
+          description:
+            'Errors: `{ error: { code, message } }`; codes in docs/errors.md. Each operation names its authentication in `x-auth`: public, signedTx (the body is a signed transaction), signedRequest, bearer (events token) or nodePeer.',
         },
+        components: { securitySchemes: SECURITY_SCHEMES },
       },
     });
 
-  app.setErrorHandler((err: FastifyError | HealthLedgerError, _req, reply) => {
-    let e: HealthLedgerError;
-    if (err instanceof HealthLedgerError) e = err;
-    else if ((err as FastifyError).validation) e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
-    else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      e = new HealthLedgerError('PAYLOAD_TOO_LARGE');
-    else if (typeof (err as FastifyError).statusCode === 'number' && (err as FastifyError).statusCode! < 500)
-      e = new HealthLedgerError('MALFORMED_REQUEST', err.message);
-    else {
-      app.log.error({ err: { message: err.message, stack: err.stack } }, 'internal error');
-      e = new HealthLedgerError('INTERNAL');
+  // Every route must declare a known auth kind, and this server must be able to check it.
+  app.addHook('onRoute', (r) => {
+    const kind = r.config?.route?.auth;
+    if (kind === undefined) return; // checked by src/api/routes.test.ts (every route has a definition)
+    if (!AUTH_KINDS.includes(kind)) throw new Error(`route ${r.method} ${r.url}: unknown auth kind ${kind}`);
+    const needs = kind === 'signedRequest' || kind === 'bearer' || kind === 'nodePeer' ? kind : undefined;
+    if (needs && !verifiers[needs])
+      throw new Error(`route ${r.method} ${r.url} declares ${kind} auth but this server cannot check it`);
+    if (kind === 'bearer' && !r.config?.bearerSubject)
+      throw new Error(`route ${r.method} ${r.url} declares bearer auth without a subject`);
+  });
+
+  app.decorateRequest('auth', null);
+  // The one place requests are authenticated, by the route's declared kind. A preHandler, so the
+  // request has been parsed and validated first (a malformed request answers 400 before 401, as always).
+  app.addHook('preHandler', async (req) => {
+    const def = req.routeOptions.config.route;
+    switch (def?.auth) {
+      case 'signedRequest':
+        req.auth = { kind: 'signedRequest', signed: verifiers.signedRequest!(req.headers.authorization) };
+        return;
+      case 'bearer': {
+        const subject = req.routeOptions.config.bearerSubject!(req);
+        const query = req.query as { token?: string } | undefined;
+        const token =
+          (takesQueryToken(def) ? query?.token : undefined) ?? bearerToken(req.headers.authorization);
+        req.auth = { kind: 'bearer', subject, expiresAtMs: verifiers.bearer!(subject, token).expiresAtMs };
+        return;
+      }
+      case 'nodePeer': {
+        const peer = verifiers.nodePeer!;
+        const header = req.headers[peer.requestHeader];
+        const body = req.body === undefined ? '' : JSON.stringify(req.body);
+        const caller = peer.verify(
+          typeof header === 'string' ? header : undefined,
+          def.method,
+          def.url,
+          body,
+        );
+        req.auth = { kind: 'nodePeer', callerSig: caller.sig };
+        return;
+      }
+      default:
+        // public and signedTx: nothing to check here (a signed transaction is checked by the node).
+        return;
     }
+  });
+  // A node-to-node answer is signed over its exact bytes, errors included (once the caller checked out).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.auth?.kind !== 'nodePeer' || !verifiers.nodePeer) return payload;
+    if (typeof payload !== 'string' && !(payload instanceof Uint8Array)) return payload;
+    const { signResponse, responseHeader } = verifiers.nodePeer;
+    void reply.header(responseHeader, signResponse(reply.statusCode, payload, req.auth.callerSig));
+    return payload;
+  });
+
+  app.setErrorHandler((err: FastifyError | HealthLedgerError, _req, reply) => {
+    const e = toApiError(app, err);
     rejected(e.code);
     void reply.status(e.status).send(errorBody(e));
   });
@@ -91,17 +298,5 @@ export async function createApiBase(opts: {
     void reply.status(404).send(errorBody(new HealthLedgerError('ROUTE_NOT_FOUND')));
   });
 
-  const route: RouteFn = (def, handler) => {
-    const schema: Record<string, unknown> = { summary: def.summary, tags: def.tags };
-    if (def.params) schema['params'] = def.params;
-    if (def.querystring) schema['querystring'] = def.querystring;
-    if (def.body) schema['body'] = def.body;
-    app.route({
-      method: def.method,
-      url: def.url,
-      schema,
-      handler: (req, reply) => handler(req as never, reply),
-    });
-  };
-  return { app, route };
+  return { app, route: (def, handler, extras) => addRoute(app, def, handler, extras) };
 }

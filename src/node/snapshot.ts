@@ -9,6 +9,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fsyncDir, writeFileDurable } from './home.js';
 import { HealthLedgerError } from '../protocol/errors.js';
+import { Routes } from '../protocol/api.js';
 import type { ValidatedGenesis } from '../protocol/genesis.js';
 import { genesisHash } from '../protocol/genesis.js';
 import { attestationsAt } from './attestations.js';
@@ -23,7 +24,7 @@ import {
 import { LedgerStore } from './store/ledger-store.js';
 
 /** The peer route serving a snapshot to other organizations' nodes. */
-export const PEER_SNAPSHOT_PATH = '/v1/peer/snapshot';
+export const PEER_SNAPSHOT_PATH = Routes.peerSnapshot.url;
 
 /** A consistent copy of `store` (SQLite online backup) as bytes. */
 export async function createSnapshot(store: LedgerStore, tmpPath: string): Promise<Uint8Array> {

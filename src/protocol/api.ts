@@ -1,13 +1,15 @@
 /**
- * The HTTP API, defined once: method, path and JSON Schemas (TypeBox) per route. The server
- * registers these definitions with Fastify (validation + OpenAPI); the SDK builds its requests
- * from the same objects, so the two cannot disagree on a path or a field.
+ * The HTTP API, defined once: method, path, request and response JSON Schemas (TypeBox) and the
+ * kind of authentication per route. The server registers these definitions with Fastify
+ * (validation, auth, OpenAPI); the SDK builds its requests from the same objects, so the two cannot
+ * disagree on a path or a field. Shared routes live here; each domain's routes live in
+ * `domains/<domain>/core/routes.ts` (`HealthRoutes`, `SupplyRoutes`), built with the same parts.
  * @module
  */
 import { Type as T, type Static, type TSchema } from '@sinclair/typebox';
 
-const Hex32 = T.String({ pattern: '^[0-9a-f]{64}$', description: '32 bytes, lower-case hex' });
-const B64u = (len?: number) =>
+export const Hex32 = T.String({ pattern: '^[0-9a-f]{64}$', description: '32 bytes, lower-case hex' });
+export const B64u = (len?: number) =>
   T.String({
     pattern: len ? `^[A-Za-z0-9_-]{${len}}$` : '^[A-Za-z0-9_-]+$',
     description: 'base64url, unpadded',
@@ -33,24 +35,76 @@ export const SignedTxSchema = T.Object(
   { additionalProperties: false, description: 'A signed transaction envelope: { body, sig }.' },
 );
 
-const MemberPart = T.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+export const MemberPart = T.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
 /** A patient by member id `<org>/<member>`, as two path segments. */
-const PatientParams = T.Object({ org: MemberPart, member: MemberPart });
-const EventsPageQuery = T.Object({
+export const PatientParams = T.Object({ org: MemberPart, member: MemberPart });
+export const EventsPageQuery = T.Object({
   after: T.Optional(T.Integer({ minimum: 0, default: 0, description: 'Return events with seq > after.' })),
   limit: T.Optional(T.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
+
+/**
+ * How a route authenticates its caller (the server's one auth hook acts on it):
+ * - `public`: nobody in particular (reads of public ledger data, health, metrics);
+ * - `signedTx`: the body is a signed transaction or request, checked by the node itself;
+ * - `signedRequest`: `Authorization: HealthLedger <base64url(JSON signed request)>` (off-ledger reads, blobs);
+ * - `bearer`: `Authorization: Bearer <events token>` (or `?token=` where the query schema declares it);
+ * - `nodePeer`: node to node, `X-HealthLedger-Node` signed with a genesis node key; the answer is signed too.
+ */
+export type AuthKind = 'public' | 'signedTx' | 'signedRequest' | 'bearer' | 'nodePeer';
+/** Every auth kind (for checks and docs). */
+export const AUTH_KINDS: readonly AuthKind[] = ['public', 'signedTx', 'signedRequest', 'bearer', 'nodePeer'];
+
+/** The wire body of every API error: a code from docs/errors.md. */
+export const ErrorBodySchema = T.Object(
+  {
+    error: T.Object({
+      code: T.String({ description: 'A code from docs/errors.md.' }),
+      message: T.String(),
+      details: T.Optional(T.Record(T.String(), T.Unknown())),
+    }),
+  },
+  { description: 'An API error.' },
+);
+/** The error answers every JSON route may give. */
+export const ErrorResponses = { '4xx': ErrorBodySchema, '5xx': ErrorBodySchema } as const;
+/** A JSON object whose fields are not all pinned here (it is documented, never stripped). */
+export const Open = (description: string) => T.Object({}, { additionalProperties: true, description });
 
 /** A route definition. */
 export interface RouteDef {
   method: 'GET' | 'POST';
   url: string;
   summary: string;
-  tags: string[];
+  tags: readonly string[];
+  /** Who may call it, and how the server checks (see {@link AuthKind}). */
+  auth: AuthKind;
   params?: TSchema;
   querystring?: TSchema;
   body?: TSchema;
+  /** Answers by status (`200`, `201`, `4xx`, ...): every route declares its success and error bodies. */
+  response: Readonly<Record<string, TSchema>>;
+  /** Left out of the OpenAPI document (node-to-node and static routes). */
+  hide?: boolean;
 }
+
+const SubmitResult = T.Object(
+  {
+    txId: T.Union([T.String(), T.Null()]),
+    status: T.Union([T.Literal('committed'), T.Literal('accepted'), T.Literal('rejected')]),
+  },
+  { additionalProperties: true, description: 'committed: height, index, seq, code; rejected: error.' },
+);
+/** A page of events (`EventsPageWire`). */
+export const EventsPageSchema = T.Object({
+  events: T.Array(Open('An event (PatientEventWire).')),
+  next: T.Integer(),
+});
+const EventsPage = EventsPageSchema;
+const Health = T.Object(
+  { status: T.String() },
+  { additionalProperties: true, description: 'ok or halted, with the chain head.' },
+);
 
 /** The largest batch `POST /v1/transactions/batch` accepts. */
 export const MAX_BATCH = 5000;
@@ -61,6 +115,8 @@ export const Routes = {
     url: '/v1/transactions',
     summary: 'Submit one signed transaction; with wait=true, answer once it is committed.',
     tags: ['transactions'],
+    auth: 'signedTx',
+    response: { 200: SubmitResult, 202: SubmitResult, ...ErrorResponses },
     querystring: T.Object({
       wait: T.Optional(T.Boolean({ default: false })),
       timeoutMs: T.Optional(T.Integer({ minimum: 1, maximum: 120_000 })),
@@ -72,6 +128,8 @@ export const Routes = {
     url: '/v1/transactions/batch',
     summary: 'Submit up to 5000 signed transactions; each gets its own result.',
     tags: ['transactions'],
+    auth: 'signedTx',
+    response: { 200: T.Object({ results: T.Array(SubmitResult) }), ...ErrorResponses },
     querystring: T.Object({
       wait: T.Optional(T.Boolean({ default: false })),
       timeoutMs: T.Optional(T.Integer({ minimum: 1, maximum: 120_000 })),
@@ -86,6 +144,11 @@ export const Routes = {
     url: '/v1/transactions/:txId',
     summary: 'Receipt: block, position, validation code, and an inclusion proof against a signed checkpoint.',
     tags: ['transactions', 'proofs'],
+    auth: 'public',
+    response: {
+      200: Open('A receipt: block, position, validation code, inclusion proof, signed checkpoint.'),
+      ...ErrorResponses,
+    },
     params: T.Object({ txId: Hex32 }),
     querystring: T.Object({ treeSize: T.Optional(T.Integer({ minimum: 1 })) }),
   },
@@ -94,6 +157,11 @@ export const Routes = {
     url: '/v1/blocks',
     summary: 'Block headers from a height, oldest first.',
     tags: ['blocks'],
+    auth: 'public',
+    response: {
+      200: T.Object({ head: Open('The chain head.'), blocks: T.Array(Open('A block header.')) }),
+      ...ErrorResponses,
+    },
     querystring: T.Object({
       from: T.Optional(T.Integer({ minimum: 1, default: 1 })),
       limit: T.Optional(T.Integer({ minimum: 1, maximum: 500, default: 50 })),
@@ -104,6 +172,8 @@ export const Routes = {
     url: '/v1/blocks/:height',
     summary: 'A block with its transactions and validation codes.',
     tags: ['blocks'],
+    auth: 'public',
+    response: { 200: Open('A block: header, transactions, validation codes.'), ...ErrorResponses },
     params: T.Object({ height: T.Integer({ minimum: 1 }) }),
   },
   latestCheckpoint: {
@@ -111,12 +181,16 @@ export const Routes = {
     url: '/v1/checkpoints/latest',
     summary: "The node's latest signed checkpoint (log size, root, time).",
     tags: ['proofs'],
+    auth: 'public',
+    response: { 200: Open('A signed checkpoint.'), ...ErrorResponses },
   },
   checkpointAt: {
     method: 'GET',
     url: '/v1/checkpoints/:height',
     summary: 'The signed checkpoint issued after a block.',
     tags: ['proofs'],
+    auth: 'public',
+    response: { 200: Open('A signed checkpoint.'), ...ErrorResponses },
     params: T.Object({ height: T.Integer({ minimum: 1 }) }),
   },
   consistency: {
@@ -124,6 +198,11 @@ export const Routes = {
     url: '/v1/proofs/consistency',
     summary: 'RFC 9162 consistency proof between two checkpointed log sizes, with both checkpoints.',
     tags: ['proofs'],
+    auth: 'public',
+    response: {
+      200: Open('{ from, to, proof }: both checkpoints and the RFC 9162 consistency proof.'),
+      ...ErrorResponses,
+    },
     querystring: T.Object({ from: T.Integer({ minimum: 1 }), to: T.Integer({ minimum: 1 }) }),
   },
   getMember: {
@@ -131,6 +210,8 @@ export const Routes = {
     url: '/v1/members/:org/:member',
     summary: "An enrolled member's record: role, attributes, certificate, revocation.",
     tags: ['membership'],
+    auth: 'public',
+    response: { 200: Open("A member's record."), ...ErrorResponses },
     params: T.Object({
       org: T.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
       member: T.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }),
@@ -141,45 +222,11 @@ export const Routes = {
     url: '/v1/genesis',
     summary: 'The genesis document and its hash (pin the hash out of band).',
     tags: ['membership'],
-  },
-  writeRecord: {
-    method: 'POST',
-    url: '/v1/records',
-    summary:
-      'Store a FHIR R4 resource for a patient (signed record.write request from a practitioner of this custodian): validated, encrypted, registered on the ledger.',
-    tags: ['records'],
-    body: SignedTxSchema,
-  },
-  releaseRecords: {
-    method: 'POST',
-    url: '/v1/records/release',
-    summary:
-      "Release the records a committed access grant covers (signed record.release request from its requester), re-wrapped to the requester's key.",
-    tags: ['records'],
-    body: SignedTxSchema,
-  },
-  importBundle: {
-    method: 'POST',
-    url: '/v1/records/import',
-    summary:
-      'Import a FHIR transaction/batch/collection Bundle for one patient (signed record.import request from a practitioner of this custodian).',
-    tags: ['records'],
-    body: SignedTxSchema,
-  },
-  putBlob: {
-    method: 'POST',
-    url: '/v1/blobs',
-    summary:
-      'Stream a large binary (application/octet-stream body) for a patient, encrypted at rest; Authorization: HealthLedger <signed blob.put request>.',
-    tags: ['records'],
-  },
-  getBlob: {
-    method: 'GET',
-    url: '/v1/blobs/:id',
-    summary:
-      'Stream a binary referenced by a record the caller’s committed grant covers; Authorization: HealthLedger <signed blob.get request>.',
-    tags: ['records'],
-    params: T.Object({ id: T.String({ pattern: '^[0-9a-f]{64}$' }) }),
+    auth: 'public',
+    response: {
+      200: T.Object({ hash: T.String(), genesis: Open('The genesis document.') }),
+      ...ErrorResponses,
+    },
   },
   eventsToken: {
     method: 'POST',
@@ -187,6 +234,8 @@ export const Routes = {
     summary:
       "A bearer token (15 min) for a patient's event trail: signed events.token request { patient } from the patient, a proxy, or an auditor of the patient's organization.",
     tags: ['events'],
+    auth: 'signedTx',
+    response: { 200: T.Object({ token: T.String(), expiresAtMs: T.Integer() }), ...ErrorResponses },
     body: SignedTxSchema,
   },
   patientEvents: {
@@ -195,6 +244,8 @@ export const Routes = {
     summary:
       "The patient's events (every access, denial, consent grant and revocation, break-glass, registration, erasure), oldest first after a cursor. Authorization: Bearer <events token>.",
     tags: ['events'],
+    auth: 'bearer',
+    response: { 200: EventsPage, ...ErrorResponses },
     params: PatientParams,
     querystring: EventsPageQuery,
   },
@@ -204,6 +255,11 @@ export const Routes = {
     summary:
       "The patient's trail as a FHIR R4 searchset Bundle of AuditEvents (IHE BALP shape); each entry's id is the ledger txId, provable with GET /v1/transactions/:txId. Authorization: Bearer <events token>.",
     tags: ['events', 'fhir'],
+    auth: 'bearer',
+    response: {
+      200: Open('A FHIR R4 searchset Bundle of AuditEvents (application/fhir+json).'),
+      ...ErrorResponses,
+    },
     params: PatientParams,
     querystring: EventsPageQuery,
   },
@@ -213,6 +269,8 @@ export const Routes = {
     summary:
       "Server-Sent Events: the patient's events after Last-Event-ID (header) or ?after=, then live within a second of commit (id: seq, event: kind, data: JSON). Token in ?token= (EventSource cannot send headers) or Authorization: Bearer.",
     tags: ['events'],
+    auth: 'bearer',
+    response: { 200: T.String({ description: 'text/event-stream' }), ...ErrorResponses },
     params: PatientParams,
     querystring: T.Object({
       token: T.Optional(T.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9._-]+$' })),
@@ -225,77 +283,9 @@ export const Routes = {
     summary:
       'Subscribe a webhook to a patient\'s events: signed subscription.create request { patient, url } (same signers as events.token). Answers { id, secret } once; deliveries are signed with X-HealthLedger-Signature: t=<ms>,v1=<hex HMAC-SHA256(secret, t + "." + body)>.',
     tags: ['events'],
+    auth: 'signedTx',
+    response: { 201: T.Object({ id: T.String(), secret: T.String() }), ...ErrorResponses },
     body: SignedTxSchema,
-  },
-  supplyVerify: {
-    method: 'GET',
-    url: '/v1/supply/verify/01/:gtin/10/:lot/21/:serial',
-    summary:
-      'Verify a product identifier (DSCSA Verification Router Service shape; GS1 Digital Link path): { data: { verified, additionalInfo } } with the reason — UNKNOWN_SERIAL, LOT_MISMATCH, EXPIRY_MISMATCH, RECALLED, SUSPECT, ALREADY_DISPENSED, DECOMMISSIONED, EXPIRED. Expiry as ?exp=YYMMDD (GS1 AI 17) or ?expiry=YYYY-MM-DD.',
-    tags: ['supply'],
-    params: T.Object({
-      gtin: T.String({ pattern: '^[0-9]{8,14}$' }),
-      lot: T.String({ minLength: 1, maxLength: 60 }),
-      serial: T.String({ minLength: 1, maxLength: 60 }),
-    }),
-    querystring: T.Object({
-      exp: T.Optional(T.String({ pattern: '^[0-9]{6}$' })),
-      expiry: T.Optional(T.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' })),
-      corrUUID: T.Optional(T.String({ maxLength: 64, pattern: '^[A-Za-z0-9-]+$' })),
-      reqGLN: T.Optional(T.String({ pattern: '^[0-9]{13}$' })),
-      linkType: T.Optional(T.String({ maxLength: 64 })),
-      context: T.Optional(T.String({ maxLength: 64 })),
-    }),
-  },
-  supplyHistory: {
-    method: 'GET',
-    url: '/v1/supply/history',
-    summary:
-      "A package's or container's history as a timeline (directly and through the containers it was in), with its current custody, lot and open alert. Each entry names its transaction: prove it with GET /v1/transactions/:txId. ?id= an EPC URI, a GS1 Digital Link, or sgtin:/sscc: canonical key.",
-    tags: ['supply'],
-    querystring: T.Object({ id: T.String({ minLength: 1, maxLength: 512 }) }),
-  },
-  supplyEvent: {
-    method: 'GET',
-    url: '/v1/supply/events/:txId',
-    summary:
-      'What a committed supply transaction recorded: event hash, step, organization, identifiers, and the alerts it raised (404 if it was refused or is not a supply event).',
-    tags: ['supply'],
-    params: T.Object({ txId: T.String({ pattern: '^[0-9a-f]{64}$' }) }),
-  },
-  supplyAlert: {
-    method: 'GET',
-    url: '/v1/supply/alerts/:id',
-    summary: 'One supply alert: package, reasons, every report, owner, status and resolution.',
-    tags: ['supply'],
-    params: T.Object({ id: T.String({ pattern: '^[0-9a-f]{32}\\.[0-9]{1,4}$' }) }),
-  },
-  supplyAlerts: {
-    method: 'GET',
-    url: '/v1/supply/alerts',
-    summary:
-      'The supply alert feed (suspect packages, clearances, recalls), oldest first after a cursor. Authorization: Bearer <events token for { feed: "supply" }> (manufacturers, distributors, dispensers, regulators).',
-    tags: ['supply', 'events'],
-    querystring: EventsPageQuery,
-  },
-  supplyAlertStream: {
-    method: 'GET',
-    url: '/v1/supply/alerts/stream',
-    summary:
-      'Server-Sent Events: the supply alert feed after Last-Event-ID or ?after=, then live. Token in ?token= or Authorization: Bearer.',
-    tags: ['supply', 'events'],
-    querystring: T.Object({
-      token: T.Optional(T.String({ minLength: 1, maxLength: 1024, pattern: '^[A-Za-z0-9._-]+$' })),
-      after: T.Optional(T.Integer({ minimum: 0 })),
-    }),
-  },
-  supplyFacts: {
-    method: 'POST',
-    url: '/v1/supply/epcis/facts',
-    summary:
-      'Validate an EPCIS 2.0 document or event against the EPCIS JSON Schema and return, per event, its CBV event hash and the supply.event payload to sign (detailed event data is not stored).',
-    tags: ['supply'],
-    body: T.Object({}, { additionalProperties: true }),
   },
   attestations: {
     method: 'GET',
@@ -303,6 +293,15 @@ export const Routes = {
     summary:
       "The nodes' signed attestations (height, block hash, log root, state root) for a height, and this node's check: the height a quorum of organizations confirmed, and the first divergent block if any.",
     tags: ['operations'],
+    auth: 'public',
+    response: {
+      200: T.Object({
+        height: T.Integer(),
+        attestations: T.Array(Open('A signed attestation.')),
+        status: T.Union([Open("This node's check."), T.Null()]),
+      }),
+      ...ErrorResponses,
+    },
     querystring: T.Object({ height: T.Integer({ minimum: 1 }) }),
   },
   health: {
@@ -310,12 +309,67 @@ export const Routes = {
     url: '/health',
     summary: 'Liveness and chain head.',
     tags: ['operations'],
+    auth: 'public',
+    response: { 200: Health, 503: Health, ...ErrorResponses },
   },
   metrics: {
     method: 'GET',
     url: '/metrics',
     summary: 'Prometheus metrics.',
     tags: ['operations'],
+    auth: 'public',
+    response: {
+      200: T.String({ description: 'Prometheus text format (text/plain; version=0.0.4).' }),
+      ...ErrorResponses,
+    },
+  },
+  openapi: {
+    method: 'GET',
+    url: '/openapi.json',
+    summary: 'This OpenAPI document.',
+    tags: ['operations'],
+    auth: 'public',
+    response: { 200: Open('OpenAPI 3 document.') },
+    hide: true,
+  },
+  peerSnapshot: {
+    method: 'GET',
+    url: '/v1/peer/snapshot',
+    summary: "Node to node: a consistent copy of this node's ledger (SQLite), for a peer syncing a snapshot.",
+    tags: ['peer'],
+    auth: 'nodePeer',
+    response: {
+      200: T.String({ format: 'binary', description: 'application/vnd.sqlite3' }),
+      ...ErrorResponses,
+    },
+    hide: true,
+  },
+  portalRoot: {
+    method: 'GET',
+    url: '/',
+    summary: 'Redirects to the portal.',
+    tags: ['portal'],
+    auth: 'public',
+    response: { 302: T.String({ description: 'Redirect to /portal/.' }) },
+    hide: true,
+  },
+  portalHome: {
+    method: 'GET',
+    url: '/portal',
+    summary: 'Redirects to the portal.',
+    tags: ['portal'],
+    auth: 'public',
+    response: { 302: T.String({ description: 'Redirect to /portal/.' }) },
+    hide: true,
+  },
+  portalFile: {
+    method: 'GET',
+    url: '/portal/*',
+    summary: 'A file of the built web portal (unknown paths answer index.html).',
+    tags: ['portal'],
+    auth: 'public',
+    response: { 200: T.String({ description: 'HTML, script, style or image.' }), ...ErrorResponses },
+    hide: true,
   },
 } as const satisfies Record<string, RouteDef>;
 

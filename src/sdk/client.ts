@@ -33,6 +33,8 @@ import {
 import { createTxBody, signTx, txIdOf, type JsonObject, type SignedTx } from '../protocol/tx.js';
 import { openRelease, type ReleaseBundle } from '../protocol/envelope.js';
 import { consentFromFhir } from '../domains/health/core/fhir/consent.js';
+import { HealthRoutes } from '../domains/health/core/routes.js';
+import { SupplyRoutes } from '../domains/supply/core/routes.js';
 import type { SupplyFacts } from '../domains/supply/core/facts.js';
 import type { Consent } from '@medplum/fhirtypes';
 import { fromUtf8, toBase64Url, utf8 } from '../protocol/bytes.js';
@@ -225,7 +227,9 @@ export class HealthLedgerClient {
       ...(recordId ? { recordId } : {}),
     } as JsonObject);
     return (
-      await this.call<{ recordId: string; version: number; txId: string }>(Routes.writeRecord, { body: req })
+      await this.call<{ recordId: string; version: number; txId: string }>(HealthRoutes.writeRecord, {
+        body: req,
+      })
     ).body;
   }
 
@@ -246,7 +250,7 @@ export class HealthLedgerClient {
     const req = this.sign(identity, 'record.import', { patient, bundle } as JsonObject);
     return (
       await this.call<{ records: { id: string; resourceType: string; txId: string }[] }>(
-        Routes.importBundle,
+        HealthRoutes.importBundle,
         { body: req },
       )
     ).body;
@@ -264,7 +268,7 @@ export class HealthLedgerClient {
     contentType: string,
     body: Uint8Array | ReadableStream<Uint8Array>,
   ): Promise<{ blobId: string; size: number; url: string }> {
-    const res = await this.fetchFn(new URL(Routes.putBlob.url, this.opts.baseUrl), {
+    const res = await this.fetchFn(new URL(HealthRoutes.putBlob.url, this.opts.baseUrl), {
       method: 'POST',
       headers: {
         'content-type': 'application/octet-stream',
@@ -279,7 +283,7 @@ export class HealthLedgerClient {
   /** Streams a binary released under committed grant `accessTxId` (decrypted by the custodian). */
   async getBlob(identity: Identity, accessTxId: string, blobId: string): Promise<Response> {
     const res = await this.fetchFn(
-      new URL(routePath(Routes.getBlob.url, { id: blobId }), this.opts.baseUrl),
+      new URL(routePath(HealthRoutes.getBlob.url, { id: blobId }), this.opts.baseUrl),
       {
         headers: { authorization: this.authorization(identity, 'blob.get', { accessTxId, blobId }) },
       },
@@ -311,7 +315,7 @@ export class HealthLedgerClient {
   /** Asks the custodian to release what committed grant `accessTxId` covers, re-wrapped to the signer. */
   async releaseRecords(identity: Identity, accessTxId: string): Promise<ReleaseResponseWire> {
     const req = this.sign(identity, 'record.release', { accessTxId });
-    return (await this.call<ReleaseResponseWire>(Routes.releaseRecords, { body: req })).body;
+    return (await this.call<ReleaseResponseWire>(HealthRoutes.releaseRecords, { body: req })).body;
   }
 
   /** A GET with `Authorization: Bearer <token>` (events routes); errors as {@link HealthLedgerError}. */
@@ -518,12 +522,13 @@ export class HealthLedgerClient {
 
   /** The node's EPCIS intake: schema validation, then each event's hash and facts (nothing stored). */
   async supplyFacts(doc: unknown): Promise<{ results: SupplyFactsResultWire[] }> {
-    return (await this.call<{ results: SupplyFactsResultWire[] }>(Routes.supplyFacts, { body: doc })).body;
+    return (await this.call<{ results: SupplyFactsResultWire[] }>(SupplyRoutes.supplyFacts, { body: doc }))
+      .body;
   }
 
   /** What an applied supply transaction recorded (event hash, step, identifiers, alerts). */
   async supplyEvent(txId: string): Promise<SupplyEventWire> {
-    return (await this.call<SupplyEventWire>(Routes.supplyEvent, { params: { txId } })).body;
+    return (await this.call<SupplyEventWire>(SupplyRoutes.supplyEvent, { params: { txId } })).body;
   }
 
   /**
@@ -541,7 +546,7 @@ export class HealthLedgerClient {
     corrUUID?: string;
   }): Promise<VerifyResponseWire> {
     return (
-      await this.call<VerifyResponseWire>(Routes.supplyVerify, {
+      await this.call<VerifyResponseWire>(SupplyRoutes.supplyVerify, {
         params: { gtin: q.gtin, lot: q.lot, serial: q.serial },
         query: { expiry: q.expiry, corrUUID: q.corrUUID },
       })
@@ -558,7 +563,8 @@ export class HealthLedgerClient {
     id: string,
     opts: { verify?: boolean } = {},
   ): Promise<{ timeline: SupplyTimelineWire; receipts: Receipt[] }> {
-    const timeline = (await this.call<SupplyTimelineWire>(Routes.supplyHistory, { query: { id } })).body;
+    const timeline = (await this.call<SupplyTimelineWire>(SupplyRoutes.supplyHistory, { query: { id } }))
+      .body;
     const receipts: Receipt[] = [];
     if (opts.verify === false) return { timeline, receipts };
     for (const e of timeline.entries) {
@@ -580,7 +586,7 @@ export class HealthLedgerClient {
 
   /** One supply alert. */
   async supplyAlert(id: string): Promise<Record<string, unknown>> {
-    return (await this.call<Record<string, unknown>>(Routes.supplyAlert, { params: { id } })).body;
+    return (await this.call<Record<string, unknown>>(SupplyRoutes.supplyAlert, { params: { id } })).body;
   }
 
   /** A bearer token (15 min) for the supply alert feed (manufacturers, distributors, dispensers, regulators). */
@@ -600,7 +606,7 @@ export class HealthLedgerClient {
 
   /** A page of the supply alert feed after `after`; pass `next` back as `after`. */
   async supplyAlerts(token: string, after?: number, limit?: number): Promise<EventsPageWire> {
-    return this.bearerGet<EventsPageWire>(Routes.supplyAlerts, token, {}, { after, limit });
+    return this.bearerGet<EventsPageWire>(SupplyRoutes.supplyAlerts, token, {}, { after, limit });
   }
 
   /**

@@ -2,7 +2,8 @@
  * The FHIR R4 REST edge. Every read goes through the custodian's gatekeeper: the client first
  * commits an `access.request` (or break-glass) on the ledger, then presents a signed `fhir.read`
  * request naming that transaction in `Authorization: HealthLedger <base64url(JSON)>`. Errors are
- * FHIR `OperationOutcome`s carrying the documented HealthLedger code.
+ * FHIR `OperationOutcome`s carrying the documented HealthLedger code. The routes are defined in
+ * `core/routes.ts` (`HealthRoutes.fhir*`); the auth hook parses the signed request or checks the token.
  *
  *   GET  /fhir/metadata                  CapabilityStatement
  *   POST /fhir/:type                     create (body: signed `record.write` request)
@@ -14,7 +15,7 @@
  *   GET  /fhir/AuditEvent?patient=org/id the patient's trail as AuditEvents (Bearer events token)
  * @module
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { fromBase64Url, fromUtf8 } from '../../../protocol/bytes.js';
 import { ApiErrorCodes, HealthLedgerError } from '../../../protocol/errors.js';
@@ -23,7 +24,9 @@ import { HealthKeys, actsForPatient, readJson, type ConsentRecord } from '../con
 import type { LedgerNode } from '../../../node/ledger-node.js';
 import type { RecordService } from '../node/record-service.js';
 import type { EventsService } from '../../../node/events/events-service.js';
-import { bearerToken } from '../../../node/events/tokens.js';
+import { HealthRoutes } from '../core/routes.js';
+import { addRoute, toApiError } from '../../../api/base.js';
+import { bearerOf } from '../../../api/routes/events.js';
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -62,11 +65,6 @@ function searchset(resources: Resource[]): Bundle {
   };
 }
 
-/** The signed request carried in `Authorization: HealthLedger <base64url(JSON)>`. */
-function signedRequestOf(req: FastifyRequest): unknown {
-  return signedRequestFromHeader(req.headers.authorization);
-}
-
 /** Parses `Authorization: HealthLedger <base64url(JSON signed request)>`; throws a documented code. */
 export function signedRequestFromHeader(h: string | undefined): unknown {
   const m = typeof h === 'string' ? /^HealthLedger ([A-Za-z0-9_-]+)$/.exec(h) : null;
@@ -79,70 +77,87 @@ export function signedRequestFromHeader(h: string | undefined): unknown {
   }
 }
 
-/** Wraps a FHIR route handler: FHIR JSON out, and every error as an OperationOutcome with its code. */
-function fhirHandler(app: FastifyInstance, node: LedgerNode) {
-  return (fn: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> | unknown) =>
-    async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-      try {
-        const body = await fn(req, reply);
-        if (reply.sent) return reply;
-        return reply.header('content-type', FHIR_JSON).send(body);
-      } catch (e) {
-        const err = e instanceof HealthLedgerError ? e : new HealthLedgerError('INTERNAL');
-        if (!(e instanceof HealthLedgerError))
-          app.log.error({ err: { message: (e as Error).message } }, 'fhir internal error');
-        node.metrics.rejected(err.code);
-        return reply
-          .status(ApiErrorCodes[err.code].status)
-          .header('content-type', FHIR_JSON)
-          .send(outcomeOf(err));
-      }
-    };
+/** The signed request the auth hook parsed (`signedRequest` routes only). */
+export function signedRequestOf(req: FastifyRequest): unknown {
+  if (req.auth?.kind !== 'signedRequest')
+    throw new HealthLedgerError('INTERNAL', 'route is not signedRequest-authenticated');
+  return req.auth.signed;
+}
+
+/** FHIR JSON out (the error handler below answers failures as OperationOutcomes). */
+async function fhirJson(reply: FastifyReply, body: unknown): Promise<unknown> {
+  if (reply.sent) return reply;
+  return reply.header('content-type', FHIR_JSON).send(await body);
+}
+
+/** The patient `?patient=<org>/<member>` of an AuditEvent search (its events token must be for them). */
+function auditPatient(req: FastifyRequest): string {
+  const patient = (req.query as { patient?: string }).patient ?? '';
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}\/[a-z0-9][a-z0-9._-]{0,63}$/.test(patient))
+    throw new HealthLedgerError('MALFORMED_REQUEST', 'patient=<org>/<member> is required');
+  return patient;
 }
 
 /**
- * `GET /fhir/AuditEvent?patient=org/id[&after=&_count=]` with `Authorization: Bearer <events token>`:
- * the patient's trail as FHIR AuditEvents (the same bundle as /v1/patients/:org/:member/audit-events).
+ * The FHIR routes, in a context of their own: every refusal (from a handler or the auth hook) is an
+ * OperationOutcome. The record routes exist with `records`, `/fhir/AuditEvent` with `events`.
  */
-export function registerFhirAuditEvent(app: FastifyInstance, node: LedgerNode, events: EventsService): void {
-  const handle = fhirHandler(app, node);
-  app.get(
-    '/fhir/AuditEvent',
-    { schema: { hide: true } },
-    handle((req) => {
-      const q = req.query as { patient?: string; after?: string; _count?: string };
-      const patient = q.patient ?? '';
-      if (!/^[a-z0-9][a-z0-9._-]{0,63}\/[a-z0-9][a-z0-9._-]{0,63}$/.test(patient))
-        throw new HealthLedgerError('MALFORMED_REQUEST', 'patient=<org>/<member> is required');
-      events.authorize(patient, bearerToken(req.headers.authorization));
-      const after = q.after === undefined ? 0 : Number(q.after);
-      const count = q._count === undefined ? undefined : Number(q._count);
-      if (
-        !Number.isSafeInteger(after) ||
-        after < 0 ||
-        (count !== undefined && (!Number.isSafeInteger(count) || count < 1))
-      )
-        throw new HealthLedgerError('MALFORMED_REQUEST', 'after and _count must be non-negative integers');
-      return events.auditBundle(patient, `/fhir/AuditEvent?patient=${patient}`, after, count);
-    }),
-  );
-}
+export async function fhirRoutes(
+  app: FastifyInstance,
+  { node, records, events }: { node: LedgerNode; records?: RecordService; events?: EventsService },
+): Promise<void> {
+  app.setErrorHandler((e: FastifyError | HealthLedgerError, _req, reply) => {
+    // A request Fastify could not parse answers as on every route; the rest are the FHIR edge's own.
+    if (
+      !(e instanceof HealthLedgerError) &&
+      !(e as FastifyError).validation &&
+      (e as FastifyError).statusCode
+    )
+      throw e;
+    const err = e instanceof HealthLedgerError ? e : toApiError(app, e);
+    node.metrics.rejected(err.code);
+    return reply
+      .status(ApiErrorCodes[err.code].status)
+      .header('content-type', FHIR_JSON)
+      .send(outcomeOf(err));
+  });
 
-/** Registers the FHIR routes on `app`. */
-export function registerFhir(app: FastifyInstance, node: LedgerNode, records: RecordService): void {
-  const handle = fhirHandler(app, node);
+  if (events)
+    addRoute(
+      app,
+      HealthRoutes.fhirAuditEvent,
+      (req, reply) => {
+        const patient = bearerOf(req).subject;
+        const q = req.query;
+        const after = q.after === undefined ? 0 : Number(q.after);
+        const count = q._count === undefined ? undefined : Number(q._count);
+        if (
+          !Number.isSafeInteger(after) ||
+          after < 0 ||
+          (count !== undefined && (!Number.isSafeInteger(count) || count < 1))
+        )
+          throw new HealthLedgerError('MALFORMED_REQUEST', 'after and _count must be non-negative integers');
+        return fhirJson(
+          reply,
+          events.auditBundle(patient, `/fhir/AuditEvent?patient=${patient}`, after, count),
+        );
+      },
+      { bearerSubject: auditPatient },
+    );
+
+  if (!records) return;
   const types = [...supportedResourceTypes()].sort();
+  // An unsupported type answers 404 before the request's signature is looked at (as it always has).
   const typeOf = (req: FastifyRequest): string => {
     const t = (req.params as { type: string }).type;
     if (!supportedResourceTypes().has(t))
       throw new HealthLedgerError('NOT_FOUND', `unsupported resource type ${t}`);
     return t;
   };
+  const knownType = { preValidation: async (req: FastifyRequest) => void typeOf(req) };
 
-  app.get(
-    '/fhir/metadata',
-    { schema: { hide: true } },
-    handle(() => ({
+  addRoute(app, HealthRoutes.fhirMetadata, (_req, reply) =>
+    fhirJson(reply, {
       resourceType: 'CapabilityStatement',
       status: 'active',
       date: new Date(node.genesis.genesis.createdAtMs).toISOString(),
@@ -174,72 +189,74 @@ export function registerFhir(app: FastifyInstance, node: LedgerNode, records: Re
           })),
         },
       ],
-    })),
-  );
-
-  app.get(
-    '/fhir/Patient/$everything',
-    { schema: { hide: true } },
-    handle(async (req) => searchset((await records.readPlain(signedRequestOf(req))).resources)),
-  );
-
-  app.get(
-    '/fhir/Consent',
-    { schema: { hide: true } },
-    handle((req) => {
-      const { signer, payload } = records.verifyReadRequest(signedRequestOf(req), 'fhir.consents');
-      const patient = String(payload['patient'] ?? '');
-      const q = (req.query as { patient?: string }).patient;
-      if (q !== undefined && q !== patient)
-        throw new HealthLedgerError('MALFORMED_REQUEST', 'patient query and signed request differ');
-      const get = (k: string) => node.getState(k);
-      const isAuditor = signer.role === 'auditor' && signer.org === patient.split('/')[0];
-      if (!actsForPatient(get, signer, patient) && !isAuditor)
-        throw new HealthLedgerError('ACCESS_NOT_GRANTED');
-      const ids = readJson<string[]>(get, HealthKeys.consentIndex(patient)) ?? [];
-      return searchset(
-        ids.map((id) => consentToFhir(readJson<ConsentRecord>(get, HealthKeys.consent(patient, id))!)),
-      );
     }),
   );
 
-  app.post(
-    '/fhir/:type',
-    { schema: { hide: true } },
-    handle(async (req, reply) => {
-      const type = typeOf(req);
+  addRoute(app, HealthRoutes.fhirEverything, async (req, reply) =>
+    fhirJson(reply, searchset((await records.readPlain(signedRequestOf(req))).resources)),
+  );
+
+  addRoute(app, HealthRoutes.fhirConsent, (req, reply) => {
+    const { signer, payload } = records.verifyReadRequest(signedRequestOf(req), 'fhir.consents');
+    const patient = String(payload['patient'] ?? '');
+    const q = req.query.patient;
+    if (q !== undefined && q !== patient)
+      throw new HealthLedgerError('MALFORMED_REQUEST', 'patient query and signed request differ');
+    const get = (k: string) => node.getState(k);
+    const isAuditor = signer.role === 'auditor' && signer.org === patient.split('/')[0];
+    if (!actsForPatient(get, signer, patient) && !isAuditor)
+      throw new HealthLedgerError('ACCESS_NOT_GRANTED');
+    const ids = readJson<string[]>(get, HealthKeys.consentIndex(patient)) ?? [];
+    return fhirJson(
+      reply,
+      searchset(
+        ids.map((id) => consentToFhir(readJson<ConsentRecord>(get, HealthKeys.consent(patient, id))!)),
+      ),
+    );
+  });
+
+  addRoute(
+    app,
+    HealthRoutes.fhirCreate,
+    async (req, reply) => {
+      const type = req.params.type;
       const resource =
-        (req.body as { body?: { payload?: { resource?: { resourceType?: unknown } } } })?.body?.payload
-          ?.resource ?? {};
+        (req.body as { body?: { payload?: { resource?: { resourceType?: unknown } } } } | undefined)?.body
+          ?.payload?.resource ?? {};
       if (resource.resourceType !== type)
         throw new HealthLedgerError('MALFORMED_REQUEST', `the signed resource is not a ${type}`);
       const r = await records.write(req.body);
       void reply.status(201).header('location', `/fhir/${type}/${r.recordId}/_history/${r.version}`);
-      return { ...resource, id: r.recordId, meta: { versionId: String(r.version) } };
-    }),
+      return fhirJson(reply, { ...resource, id: r.recordId, meta: { versionId: String(r.version) } });
+    },
+    knownType,
   );
 
-  app.get(
-    '/fhir/:type',
-    { schema: { hide: true } },
-    handle(async (req) => {
-      const type = typeOf(req);
-      const id = (req.query as { _id?: string })._id;
+  addRoute(
+    app,
+    HealthRoutes.fhirSearch,
+    async (req, reply) => {
+      const type = req.params.type;
+      const id = req.query._id;
       const { resources } = await records.readPlain(signedRequestOf(req));
-      return searchset(resources.filter((r) => r.resourceType === type && (id === undefined || r.id === id)));
-    }),
+      return fhirJson(
+        reply,
+        searchset(resources.filter((r) => r.resourceType === type && (id === undefined || r.id === id))),
+      );
+    },
+    knownType,
   );
 
-  app.get(
-    '/fhir/:type/:id',
-    { schema: { hide: true } },
-    handle(async (req) => {
-      const type = typeOf(req);
-      const { id } = req.params as { id: string };
+  addRoute(
+    app,
+    HealthRoutes.fhirRead,
+    async (req, reply) => {
+      const { type, id } = req.params;
       const { resources } = await records.readPlain(signedRequestOf(req));
       const found = resources.find((r) => r.resourceType === type && r.id === id);
       if (!found) throw new HealthLedgerError('NOT_FOUND', `${type}/${id} is not within the grant`);
-      return found;
-    }),
+      return fhirJson(reply, found);
+    },
+    knownType,
   );
 }

@@ -15,13 +15,14 @@ import { Domain, domainSeparated, sha256 } from '../../../protocol/hash.js';
 import { canonicalBytes } from '../../../protocol/jcs.js';
 import type { ValidatedGenesis } from '../../../protocol/genesis.js';
 import type { ReleaseBundle } from '../../../protocol/envelope.js';
+import { HealthRoutes } from '../core/routes.js';
 
 /** Header carrying the calling node's signature: `<nodeId>;<timestampMs>;<sig base64url>`. */
 export const NODE_AUTH_HEADER = 'x-healthledger-node';
 /** Header carrying the answering node's signature: `<nodeId>;<sig base64url>`. */
 export const NODE_RESPONSE_HEADER = 'x-healthledger-node-response';
 /** The peer route a custodian serves to other organizations' nodes. */
-export const PEER_RELEASE_PATH = '/v1/peer/records/release';
+export const PEER_RELEASE_PATH = HealthRoutes.peerRelease.url;
 
 const bodyHash = (body: string | Uint8Array): string =>
   toHex(sha256(typeof body === 'string' ? utf8(body) : body));

@@ -7,19 +7,17 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Routes } from '../../../protocol/api.js';
-import type { SupplyService, VerifyRequest } from '../node/supply-service.js';
-import { createApiBase, type RouteFn } from '../../../api/base.js';
+import type { SupplyService } from '../node/supply-service.js';
+import { addRoute, createApiBase } from '../../../api/base.js';
+import { SupplyRoutes } from '../core/routes.js';
 
 /** Registers the supply routes that read state (everything under `/v1/supply` but the alert feed). */
-export function registerSupplyRoutes(route: RouteFn, supply: SupplyService): void {
-  route<Omit<VerifyRequest, 'gtin' | 'lot' | 'serial'>, { gtin: string; lot: string; serial: string }>(
-    Routes.supplyVerify,
-    (req) => supply.verify({ ...req.query, ...req.params }),
-  );
-  route<{ id: string }>(Routes.supplyHistory, (req) => supply.history(req.query.id));
-  route<unknown, { id: string }>(Routes.supplyAlert, (req) => supply.alert(req.params.id));
-  route<unknown, { txId: string }>(Routes.supplyEvent, (req) => supply.event(req.params.txId));
-  route<unknown, unknown, unknown>(Routes.supplyFacts, (req) => supply.facts(req.body));
+export function registerSupplyRoutes(app: FastifyInstance, supply: SupplyService): void {
+  addRoute(app, SupplyRoutes.supplyVerify, (req) => supply.verify({ ...req.query, ...req.params }));
+  addRoute(app, SupplyRoutes.supplyHistory, (req) => supply.history(req.query.id));
+  addRoute(app, SupplyRoutes.supplyAlert, (req) => supply.alert(req.params.id));
+  addRoute(app, SupplyRoutes.supplyEvent, (req) => supply.event(req.params.txId));
+  addRoute(app, SupplyRoutes.supplyFacts, (req) => supply.facts(req.body));
 }
 
 /**
@@ -31,7 +29,7 @@ export function registerSupplyRoutes(route: RouteFn, supply: SupplyService): voi
  */
 export async function buildSupplyReadApp(supply: SupplyService): Promise<FastifyInstance> {
   const { app, route } = await createApiBase({ bodyLimit: 8 * 1024 * 1024 });
-  registerSupplyRoutes(route, supply);
+  registerSupplyRoutes(app, supply);
   route(Routes.health, () => ({ status: 'ok', role: 'verification-server' }));
   return app;
 }

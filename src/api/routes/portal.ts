@@ -8,10 +8,13 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { HealthLedgerError } from '../protocol/errors.js';
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { Routes } from '../../protocol/api.js';
+import { addRoute } from '../base.js';
+import type { RoutePlugin } from './context.js';
 
 /** Where the built portal is, beside the compiled API (`dist/portal`). */
-export const PORTAL_DIR = fileURLToPath(new URL('../portal', import.meta.url));
+export const PORTAL_DIR = fileURLToPath(new URL('../../portal', import.meta.url));
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -40,9 +43,9 @@ const CSP = [
 export function registerPortal(app: FastifyInstance, dir = PORTAL_DIR): boolean {
   if (!existsSync(join(dir, 'index.html'))) return false;
   const root = normalize(dir + sep);
-  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/portal/'));
-  app.get('/portal', { schema: { hide: true } }, (_req, reply) => reply.redirect('/portal/'));
-  app.get('/portal/*', { schema: { hide: true } }, (req, reply) => {
+  addRoute(app, Routes.portalRoot, (_req, reply) => reply.redirect('/portal/'));
+  addRoute(app, Routes.portalHome, (_req, reply) => reply.redirect('/portal/'));
+  addRoute(app, Routes.portalFile, (req, reply) => {
     const rel = (req.params as { '*': string })['*'] || 'index.html';
     const path = normalize(join(root, rel));
     // Never outside the portal folder, whatever the path says.
@@ -62,3 +65,8 @@ export function registerPortal(app: FastifyInstance, dir = PORTAL_DIR): boolean 
   });
   return true;
 }
+
+/** The portal, when it was built. */
+export const portalRoutes: RoutePlugin = async (app) => {
+  registerPortal(app);
+};
