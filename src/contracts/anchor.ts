@@ -7,6 +7,8 @@
 import { canonicalize } from '../protocol/jcs.js';
 import type { Contract } from './contract.js';
 import { Keys } from './state.js';
+import { closedObject, compilePayload, integer, matching } from './payload.js';
+import { Type as T } from '@sinclair/typebox';
 
 /** Anchor record stored under `anchor/<signer>/<key>`. */
 export interface AnchorRecord {
@@ -26,25 +28,23 @@ interface AnchorPayload {
 const KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 const COMMITMENT_PATTERN = /^[0-9a-f]{64}$/;
 
+const ANCHOR = compilePayload(
+  closedObject({
+    key: matching(KEY_PATTERN, { description: "key in the signer's namespace" }),
+    commitment: matching(COMMITMENT_PATTERN, { description: '32-byte keyed commitment, lower-case hex' }),
+    expectedVersion: T.Optional(integer(0, undefined, 'compare-and-set: the current version (0 = none)')),
+  }),
+);
+
 /** `anchor.put`: record (or update, optionally compare-and-set) a keyed commitment. */
 export const putAnchor: Contract<AnchorPayload> = {
   type: 'anchor.put',
   roles: 'any',
   description: 'Anchor a 32-byte keyed commitment (hex) under a key in the signer’s namespace.',
-  parse(payload) {
-    const { key, commitment, expectedVersion } = payload;
-    if (Object.keys(payload).some((k) => k !== 'key' && k !== 'commitment' && k !== 'expectedVersion'))
-      return { invalid: 'expected { key, commitment, expectedVersion? }' };
-    if (typeof key !== 'string' || !KEY_PATTERN.test(key))
-      return { invalid: 'key must match [A-Za-z0-9._:-]{1,128}' };
-    if (typeof commitment !== 'string' || !COMMITMENT_PATTERN.test(commitment))
-      return { invalid: 'commitment must be 64 lower-case hex characters' };
-    if (
-      expectedVersion !== undefined &&
-      (typeof expectedVersion !== 'number' || !Number.isSafeInteger(expectedVersion) || expectedVersion < 0)
-    )
-      return { invalid: 'expectedVersion must be a non-negative integer' };
-    return { key, commitment, expectedVersion: expectedVersion ?? null };
+  payload: ANCHOR.schema,
+  parse(p) {
+    if (!ANCHOR.check(p)) return ANCHOR.invalid(p);
+    return { key: p.key, commitment: p.commitment, expectedVersion: p.expectedVersion ?? null };
   },
   execute(ctx, { key, commitment, expectedVersion }) {
     const stateKey = Keys.anchor(ctx.signer.id, key);

@@ -4,6 +4,7 @@
  * node computes the same result.
  * @module
  */
+import type { TSchema } from '@sinclair/typebox';
 import type { JsonObject } from '../protocol/tx.js';
 import type { ValidationCode } from '../protocol/validation.js';
 import type { Role } from '../protocol/x509.js';
@@ -54,7 +55,12 @@ export interface Contract<P = unknown> {
   readonly roles: readonly Role[] | 'any';
   /** One sentence for docs and the OpenAPI description. */
   readonly description: string;
-  /** Structural check of the payload; no state access. */
+  /**
+   * The payload's structure as a JSON Schema (TypeBox), declared once beside the contract: `parse`
+   * checks it, the OpenAPI description and docs publish it (ADR 0013).
+   */
+  readonly payload: TSchema;
+  /** The payload schema's check plus the semantic rules no schema states; no state access. */
   parse(payload: JsonObject): P | InvalidPayload;
   /** Applies the transaction: returns VALID or a contract code (writes are then discarded). */
   execute(ctx: ContractContext, payload: P): ValidationCode;

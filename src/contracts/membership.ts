@@ -12,6 +12,8 @@ import type { StateWrite } from '../protocol/block.js';
 import { fromPem, parseCertificate, verifyIssuedBy, type ParsedCertificate } from '../protocol/x509.js';
 import { readMember, type Contract, type MemberRecord } from './contract.js';
 import { Keys } from './state.js';
+import { closedObject, compilePayload, matching } from './payload.js';
+import { Type as T } from '@sinclair/typebox';
 
 /** Organization record stored under `org/<id>`. */
 export interface OrgRecord {
@@ -65,17 +67,22 @@ interface EnrollPayload {
   certificate: string;
 }
 
+const ENROLL = compilePayload(
+  closedObject({
+    certificate: T.String({ maxLength: 16_384, description: 'X.509 certificate, PEM' }),
+  }),
+);
+
 /** `member.enroll`: an org-admin enrolls a member certificate issued by their organization's CA. */
 export const enrollMember: Contract<EnrollPayload> = {
   type: 'member.enroll',
   roles: ['org-admin'],
   description: "Enroll a member (X.509 certificate, PEM, issued by the signer's organization CA).",
-  parse(payload) {
-    const keys = Object.keys(payload);
-    if (keys.length !== 1 || typeof payload['certificate'] !== 'string')
-      return { invalid: 'expected { certificate: PEM }' };
-    if (payload['certificate'].length > 16_384) return { invalid: 'certificate too large' };
-    return { certificate: payload['certificate'] };
+  payload: ENROLL.schema,
+  parse(p) {
+    // The certificate itself is checked at execution (it decides BAD_CERTIFICATE, not INVALID_PAYLOAD).
+    if (!ENROLL.check(p)) return ENROLL.invalid(p);
+    return { certificate: p.certificate };
   },
   execute(ctx, { certificate }) {
     let cert: ParsedCertificate;
@@ -108,20 +115,22 @@ interface RevokePayload {
   reason: string;
 }
 
+const REVOKE = compilePayload(
+  closedObject({
+    memberId: matching(MEMBER_ID_PATTERN, { description: 'member id, `<org>/<id>`' }),
+    reason: T.String({ maxLength: 256 }),
+  }),
+);
+
 /** `member.revoke`: an org-admin revokes a member of their organization, from the next block on. */
 export const revokeMember: Contract<RevokePayload> = {
   type: 'member.revoke',
   roles: ['org-admin'],
   description: 'Revoke a member of the signer’s organization; effective from the next block.',
-  parse(payload) {
-    const { memberId, reason } = payload;
-    if (Object.keys(payload).some((k) => k !== 'memberId' && k !== 'reason'))
-      return { invalid: 'expected { memberId, reason }' };
-    if (typeof memberId !== 'string' || !MEMBER_ID_PATTERN.test(memberId))
-      return { invalid: 'memberId is invalid' };
-    if (typeof reason !== 'string' || reason.length > 256)
-      return { invalid: 'reason must be a string ≤ 256 chars' };
-    return { memberId, reason };
+  payload: REVOKE.schema,
+  parse(p) {
+    if (!REVOKE.check(p)) return REVOKE.invalid(p);
+    return { memberId: p.memberId, reason: p.reason };
   },
   execute(ctx, { memberId, reason }) {
     const member = readMember(ctx.get, memberId);

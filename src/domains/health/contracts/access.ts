@@ -15,20 +15,22 @@
  * @module
  */
 import { canonicalize } from '../../../protocol/jcs.js';
-import { MEMBER_ID_PATTERN } from '../../../protocol/tx.js';
 import type { ValidationCode } from '../../../protocol/validation.js';
 import type { Contract, MemberRecord } from '../../../contracts/contract.js';
+import { closedObject, compilePayload, distinct, integer } from '../../../contracts/payload.js';
+import { oneOf } from '../../../contracts/payload.js';
+import { Type as T } from '@sinclair/typebox';
 import {
   ACCESS_GRANT_TTL_MS,
   HealthKeys,
   MAX_BREAK_GLASS_MS,
   PURPOSES,
   SENSITIVE_CATEGORIES,
+  Categories,
+  PatientId,
+  ResourceTypes,
   actorMatches,
   actsForPatient,
-  onlyKeys,
-  parseCategories,
-  parseResourceTypes,
   readJson,
   readPatient,
   type AccessGrant,
@@ -130,19 +132,18 @@ function checkConsent(
   return null;
 }
 
-function parseRequest(p: Record<string, unknown>): AccessRequest | { invalid: string } {
-  if (!onlyKeys(p, ['patient', 'purpose', 'categories', 'resourceTypes']))
-    return { invalid: 'unknown field' };
-  if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-    return { invalid: 'patient' };
-  if (typeof p['purpose'] !== 'string' || !(PURPOSES as readonly string[]).includes(p['purpose']))
-    return { invalid: 'purpose' };
-  const categories = parseCategories(p['categories'] ?? []);
-  const resourceTypes = parseResourceTypes(p['resourceTypes'] ?? []);
-  if (!categories) return { invalid: 'categories' };
-  if (!resourceTypes) return { invalid: 'resourceTypes' };
-  return { patient: p['patient'], purpose: p['purpose'] as Purpose, categories, resourceTypes };
-}
+const REQUEST = compilePayload(
+  closedObject({
+    patient: PatientId,
+    purpose: oneOf(PURPOSES),
+    categories: T.Optional(
+      T.Union([Categories, T.Null()], { description: 'default [] (what the consent allows)' }),
+    ),
+    resourceTypes: T.Optional(
+      T.Union([ResourceTypes(), T.Null()], { description: 'default [] (what the consent allows)' }),
+    ),
+  }),
+);
 
 /** `access.request`: ask to read a patient's records; decided at commit, granted or denied. */
 export const requestAccess: Contract<AccessRequest> = {
@@ -150,7 +151,16 @@ export const requestAccess: Contract<AccessRequest> = {
   roles: 'any',
   description:
     "Request access to a patient's records for a purpose; the decision is committed (granted or denied).",
-  parse: parseRequest,
+  payload: REQUEST.schema,
+  parse(p) {
+    if (!REQUEST.check(p)) return REQUEST.invalid(p);
+    // A missing or null list takes its default.
+    const categories = p.categories ?? [];
+    const resourceTypes = p.resourceTypes ?? [];
+    if (!distinct(categories)) return { invalid: 'categories: duplicate' };
+    if (!distinct(resourceTypes)) return { invalid: 'resourceTypes: duplicate' };
+    return { patient: p.patient, purpose: p.purpose, categories, resourceTypes };
+  },
   execute(ctx, req) {
     const d = decideAccess(ctx.get, ctx.signer, req, ctx.height, ctx.timestampMs);
     if (!d.granted) return d.code;
@@ -186,23 +196,26 @@ export function hasEmergencyRole(m: MemberRecord): boolean {
   );
 }
 
+const BREAK_GLASS = compilePayload(
+  closedObject({
+    patient: PatientId,
+    reason: T.String({ minLength: 10, maxLength: 500, description: 'at least 10 characters besides spaces' }),
+    durationMs: integer(60_000, MAX_BREAK_GLASS_MS, '1 minute to 24 hours'),
+  }),
+);
+
 /** `access.break-glass`: emergency access to the emergency summary, time-boxed, flagged for review. */
 export const breakGlass: Contract<BreakGlassPayload> = {
   type: 'access.break-glass',
   roles: ['practitioner'],
   description:
     'Emergency access to an unconscious patient’s emergency summary (≤ 24 h), always audited and reviewed.',
+  payload: BREAK_GLASS.schema,
   parse(p) {
-    if (!onlyKeys(p, ['patient', 'reason', 'durationMs']))
-      return { invalid: 'expected { patient, reason, durationMs }' };
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    if (typeof p['reason'] !== 'string' || p['reason'].trim().length < 10 || p['reason'].length > 500)
-      return { invalid: 'reason: 10 to 500 characters' };
-    const d = p['durationMs'];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 60_000 || d > MAX_BREAK_GLASS_MS)
-      return { invalid: 'durationMs: 1 minute to 24 hours' };
-    return { patient: p['patient'], reason: p['reason'], durationMs: d };
+    if (!BREAK_GLASS.check(p)) return BREAK_GLASS.invalid(p);
+    // Length is counted in UTF-16 units, as the schema's minLength and maxLength do.
+    if (p.reason.trim().length < 10) return { invalid: 'reason: at least 10 characters besides spaces' };
+    return { patient: p.patient, reason: p.reason, durationMs: p.durationMs };
   },
   execute(ctx, { patient, reason, durationMs }) {
     if (!hasEmergencyRole(ctx.signer)) return 'NOT_EMERGENCY_PRACTITIONER';

@@ -7,27 +7,46 @@
  */
 import { canonicalize } from '../../../protocol/jcs.js';
 import type { Contract } from '../../../contracts/contract.js';
+import { Type as T } from '@sinclair/typebox';
+import { closedObject, compilePayload, distinct, integer, matching } from '../../../contracts/payload.js';
 import {
+  Actor,
   CONSENT_ID_PATTERN,
+  Categories,
   HealthKeys,
+  PatientId,
+  Purposes,
+  ResourceTypes,
+  Sensitive,
+  Timestamp,
+  MemberId,
+  actorOf,
   actsForPatient,
-  isTimestamp,
-  onlyKeys,
-  parseActor,
-  parseCategories,
-  parsePurposes,
-  parseResourceTypes,
-  parseSensitive,
   readJson,
   readPatient,
   type ConsentRecord,
   type SensitiveCategory,
 } from './model.js';
-import { MEMBER_ID_PATTERN } from '../../../protocol/tx.js';
 
 type GrantPayload = Omit<ConsentRecord, 'grantor' | 'grantedAtHeight' | 'txId' | 'revokedAtHeight'>;
 
 const MAX_CONSENTS_PER_PATIENT = 256;
+
+const ConsentId = matching(CONSENT_ID_PATTERN);
+
+const GRANT = compilePayload(
+  closedObject({
+    id: ConsentId,
+    patient: PatientId,
+    actor: Actor,
+    categories: Categories,
+    sensitive: T.Optional(T.Union([Sensitive, T.Null()], { description: 'default []' })),
+    resourceTypes: T.Optional(T.Union([ResourceTypes(1), T.Null()], { description: "default ['*']" })),
+    purposes: Purposes,
+    validFromMs: Timestamp,
+    validUntilMs: integer(0, undefined, 'ms since the epoch, after validFromMs'),
+  }),
+);
 
 /** `consent.grant`: the patient (or proxy) grants access. */
 export const grantConsent: Contract<GrantPayload> = {
@@ -35,51 +54,29 @@ export const grantConsent: Contract<GrantPayload> = {
   roles: 'any',
   description:
     'Grant an actor (member, organization, or role with attributes) access to categories for purposes until a time.',
+  payload: GRANT.schema,
   parse(p) {
-    if (
-      !onlyKeys(p, [
-        'id',
-        'patient',
-        'actor',
-        'categories',
-        'sensitive',
-        'resourceTypes',
-        'purposes',
-        'validFromMs',
-        'validUntilMs',
-      ])
-    )
-      return { invalid: 'unknown field' };
-    const actor = parseActor(p['actor']);
-    const categories = parseCategories(p['categories']);
-    const sensitive = parseSensitive(p['sensitive'] ?? []);
-    const resourceTypes = parseResourceTypes(p['resourceTypes'] ?? ['*']);
-    const purposes = parsePurposes(p['purposes']);
-    if (typeof p['id'] !== 'string' || !CONSENT_ID_PATTERN.test(p['id'])) return { invalid: 'id' };
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    if (!actor) return { invalid: 'actor' };
-    if (!categories) return { invalid: 'categories' };
-    if (!sensitive) return { invalid: 'sensitive' };
-    if (!resourceTypes || resourceTypes.length === 0) return { invalid: 'resourceTypes' };
-    if (!purposes) return { invalid: 'purposes' };
-    if (categories.length === 0 && sensitive.length === 0) return { invalid: 'grant at least one category' };
-    if (
-      !isTimestamp(p['validFromMs']) ||
-      !isTimestamp(p['validUntilMs']) ||
-      p['validUntilMs'] <= p['validFromMs']
-    )
-      return { invalid: 'validity period' };
+    if (!GRANT.check(p)) return GRANT.invalid(p);
+    // A missing or null list takes its default.
+    const sensitive = p.sensitive ?? [];
+    const resourceTypes = p.resourceTypes ?? ['*'];
+    if (!distinct(p.categories)) return { invalid: 'categories: duplicate' };
+    if (!distinct(sensitive)) return { invalid: 'sensitive: duplicate' };
+    if (!distinct(resourceTypes)) return { invalid: 'resourceTypes: duplicate' };
+    if (!distinct(p.purposes)) return { invalid: 'purposes: duplicate' };
+    if (p.categories.length === 0 && sensitive.length === 0)
+      return { invalid: 'grant at least one category' };
+    if (p.validUntilMs <= p.validFromMs) return { invalid: 'validity period' };
     return {
-      id: p['id'],
-      patient: p['patient'],
-      actor,
-      categories,
+      id: p.id,
+      patient: p.patient,
+      actor: actorOf(p.actor),
+      categories: p.categories,
       sensitive,
       resourceTypes,
-      purposes,
-      validFromMs: p['validFromMs'],
-      validUntilMs: p['validUntilMs'],
+      purposes: p.purposes,
+      validFromMs: p.validFromMs,
+      validUntilMs: p.validUntilMs,
     };
   },
   execute(ctx, g) {
@@ -103,17 +100,17 @@ export const grantConsent: Contract<GrantPayload> = {
   },
 };
 
+const REVOKE = compilePayload(closedObject({ patient: PatientId, id: ConsentId }));
+
 /** `consent.revoke`: one transaction; decisions from the next block on no longer see it. */
 export const revokeConsent: Contract<{ patient: string; id: string }> = {
   type: 'consent.revoke',
   roles: 'any',
   description: 'Revoke a consent; effective from the next block.',
+  payload: REVOKE.schema,
   parse(p) {
-    if (!onlyKeys(p, ['patient', 'id'])) return { invalid: 'expected { patient, id }' };
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    if (typeof p['id'] !== 'string' || !CONSENT_ID_PATTERN.test(p['id'])) return { invalid: 'id' };
-    return { patient: p['patient'], id: p['id'] };
+    if (!REVOKE.check(p)) return REVOKE.invalid(p);
+    return { patient: p.patient, id: p.id };
   },
   execute(ctx, { patient, id }) {
     if (!actsForPatient(ctx.get, ctx.signer, patient)) return 'NOT_PATIENT_OR_PROXY';
@@ -125,24 +122,23 @@ export const revokeConsent: Contract<{ patient: string; id: string }> = {
   },
 };
 
+const PROXIES = compilePayload(
+  closedObject({
+    patient: PatientId,
+    proxies: T.Array(MemberId, { maxItems: 8, description: 'up to 8 distinct member ids' }),
+  }),
+);
+
 /** `patient.set-proxies`: the patient names who may act for them (guardian, proxy); an org-admin of the patient's organization may too (e.g. for a minor). */
 export const setProxies: Contract<{ patient: string; proxies: string[] }> = {
   type: 'patient.set-proxies',
   roles: ['patient', 'org-admin'],
   description: 'Set the members who may grant and revoke consent for a patient.',
+  payload: PROXIES.schema,
   parse(p) {
-    if (!onlyKeys(p, ['patient', 'proxies'])) return { invalid: 'expected { patient, proxies }' };
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    const list = p['proxies'];
-    if (
-      !Array.isArray(list) ||
-      list.length > 8 ||
-      !list.every((x) => typeof x === 'string' && MEMBER_ID_PATTERN.test(x)) ||
-      new Set(list).size !== list.length
-    )
-      return { invalid: 'proxies: up to 8 distinct member ids' };
-    return { patient: p['patient'], proxies: list as string[] };
+    if (!PROXIES.check(p)) return PROXIES.invalid(p);
+    if (!distinct(p.proxies)) return { invalid: 'proxies: duplicate' };
+    return { patient: p.patient, proxies: p.proxies };
   },
   execute(ctx, { patient, proxies }) {
     const p = readPatient(ctx.get, patient);
@@ -154,18 +150,18 @@ export const setProxies: Contract<{ patient: string; proxies: string[] }> = {
   },
 };
 
+const EXCLUSIONS = compilePayload(closedObject({ patient: PatientId, exclude: Sensitive }));
+
 /** `patient.set-break-glass-exclusions`: sensitive categories withheld even from break-glass. */
 export const setBreakGlassExclusions: Contract<{ patient: string; exclude: SensitiveCategory[] }> = {
   type: 'patient.set-break-glass-exclusions',
   roles: 'any',
   description: 'Exclude sensitive categories from emergency (break-glass) access.',
+  payload: EXCLUSIONS.schema,
   parse(p) {
-    if (!onlyKeys(p, ['patient', 'exclude'])) return { invalid: 'expected { patient, exclude }' };
-    const exclude = parseSensitive(p['exclude']);
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    if (!exclude) return { invalid: 'exclude: sensitive categories' };
-    return { patient: p['patient'], exclude };
+    if (!EXCLUSIONS.check(p)) return EXCLUSIONS.invalid(p);
+    if (!distinct(p.exclude)) return { invalid: 'exclude: duplicate' };
+    return { patient: p.patient, exclude: p.exclude };
   },
   execute(ctx, { patient, exclude }) {
     if (readPatient(ctx.get, patient) === undefined) return 'UNKNOWN_PATIENT';
@@ -175,19 +171,21 @@ export const setBreakGlassExclusions: Contract<{ patient: string; exclude: Sensi
   },
 };
 
+const ENCRYPTION_KEY = compilePayload(
+  closedObject({
+    publicKey: matching(/^[A-Za-z0-9_-]{43}$/, { description: 'X25519 public key, base64url' }),
+  }),
+);
+
 /** `member.set-encryption-key`: a member publishes the X25519 key records are wrapped to for them. */
 export const setEncryptionKey: Contract<{ publicKey: string }> = {
   type: 'member.set-encryption-key',
   roles: 'any',
   description: "Publish the signer's X25519 public key (base64url) for records released to them.",
+  payload: ENCRYPTION_KEY.schema,
   parse(p) {
-    if (
-      !onlyKeys(p, ['publicKey']) ||
-      typeof p['publicKey'] !== 'string' ||
-      !/^[A-Za-z0-9_-]{43}$/.test(p['publicKey'])
-    )
-      return { invalid: 'expected { publicKey: 32 bytes base64url }' };
-    return { publicKey: p['publicKey'] };
+    if (!ENCRYPTION_KEY.check(p)) return ENCRYPTION_KEY.invalid(p);
+    return { publicKey: p.publicKey };
   },
   execute(ctx, { publicKey }) {
     ctx.put(HealthKeys.encryptionKey(ctx.signer.id), JSON.stringify(publicKey));

@@ -10,6 +10,8 @@
 import { MEMBER_ID_PATTERN, ID_PATTERN } from '../../../protocol/tx.js';
 import { ROLES, type Role } from '../../../protocol/x509.js';
 import { readMember, type MemberRecord } from '../../../contracts/contract.js';
+import { closedObject, integer, list, matching, oneOf } from '../../../contracts/payload.js';
+import { Type as T, type Static } from '@sinclair/typebox';
 
 import { PURPOSES, SENSITIVE_CATEGORIES, type Purpose, type SensitiveCategory } from '../core/vocabulary.js';
 
@@ -105,6 +107,8 @@ export const RECORD_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/;
 export const CONSENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const CATEGORY_PATTERN = /^(\*|[a-z][a-z0-9-]{0,47})$/;
 const RESOURCE_TYPE_PATTERN = /^(\*|[A-Z][A-Za-z]{1,63})$/;
+const RECORD_CATEGORY_PATTERN = /^[a-z][a-z0-9-]{0,47}$/;
+const ATTRIBUTE_PATTERN = /^[a-z][A-Za-z0-9-]{0,31}$/;
 
 /** Reads a JSON value from state. */
 export function readJson<T>(get: (k: string) => string | undefined, key: string): T | undefined {
@@ -148,98 +152,58 @@ export function actorMatches(actor: ActorSelector, member: MemberRecord): boolea
 }
 
 // ---------------------------------------------------------------------------------------------
-// Payload validators: return the value or a string saying what is wrong.
+// Payload schema parts the health contracts share (ADR 0013). Lists meant to be distinct say so;
+// `parse` checks that by hand with `distinct`.
 
-export type Check<T> = T | { invalid: string };
+/** A member id, `<org>/<id>`. */
+export const MemberId = matching(MEMBER_ID_PATTERN, { description: 'member id, `<org>/<id>`' });
+/** The patient: their member id. */
+export const PatientId = matching(MEMBER_ID_PATTERN, { description: "the patient's member id" });
+/** Distinct categories or topic tags; `*` = all non-sensitive. */
+export const Categories = list(matching(CATEGORY_PATTERN), 64, {
+  description: 'distinct categories or topic tags; `*` = all non-sensitive',
+});
+/** Distinct categories of a record: no `*`. */
+export const RecordCategories = list(matching(RECORD_CATEGORY_PATTERN), 64, {
+  description: 'distinct categories or topic tags of the record',
+});
+/** Distinct FHIR resource types, or `*`. */
+export const ResourceTypes = (minItems = 0) =>
+  list(matching(RESOURCE_TYPE_PATTERN), 64, {
+    minItems,
+    description: 'distinct FHIR resource types, or `*`',
+  });
+/** Distinct sensitive categories. */
+export const Sensitive = list(oneOf(SENSITIVE_CATEGORIES), 5, {
+  description: 'distinct sensitive categories',
+});
+/** One to four distinct purposes of use. */
+export const Purposes = list(oneOf(PURPOSES), 4, { minItems: 1, description: 'distinct purposes of use' });
+/** A time in ms since the epoch. */
+export const Timestamp = integer(0, undefined, 'ms since the epoch');
+/** Who a consent is for: see {@link ActorSelector}. */
+export const Actor = T.Union([
+  closedObject({ kind: T.Literal('member'), id: MemberId }),
+  closedObject({ kind: T.Literal('org'), org: matching(ID_PATTERN) }),
+  closedObject({
+    kind: T.Literal('role'),
+    role: oneOf(ROLES),
+    org: T.Optional(matching(ID_PATTERN)),
+    attributes: T.Optional(
+      T.Record(T.String({ pattern: ATTRIBUTE_PATTERN.source }), T.String({ maxLength: 128 }), {
+        maxProperties: 8,
+        additionalProperties: false,
+      }),
+    ),
+  }),
+]);
 
-export function isStringArray(v: unknown, pattern: RegExp, max: number): v is string[] {
-  return (
-    Array.isArray(v) &&
-    v.length <= max &&
-    v.every((x) => typeof x === 'string' && pattern.test(x)) &&
-    new Set(v).size === v.length
-  );
-}
-
-export function parseCategories(v: unknown): string[] | null {
-  return isStringArray(v, CATEGORY_PATTERN, 64) ? v : null;
-}
-
-export function parseResourceTypes(v: unknown): string[] | null {
-  return isStringArray(v, RESOURCE_TYPE_PATTERN, 64) ? v : null;
-}
-
-export function parseSensitive(v: unknown): SensitiveCategory[] | null {
-  return Array.isArray(v) &&
-    v.length <= 5 &&
-    v.every((x) => (SENSITIVE_CATEGORIES as readonly unknown[]).includes(x)) &&
-    new Set(v).size === v.length
-    ? (v as SensitiveCategory[])
-    : null;
-}
-
-export function parsePurposes(v: unknown): Purpose[] | null {
-  return Array.isArray(v) &&
-    v.length > 0 &&
-    v.length <= 4 &&
-    v.every((x) => (PURPOSES as readonly unknown[]).includes(x)) &&
-    new Set(v).size === v.length
-    ? (v as Purpose[])
-    : null;
-}
-
-export function parseActor(v: unknown): ActorSelector | null {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
-  const a = v as Record<string, unknown>;
-  if (
-    a['kind'] === 'member' &&
-    Object.keys(a).length === 2 &&
-    typeof a['id'] === 'string' &&
-    MEMBER_ID_PATTERN.test(a['id'])
-  )
-    return { kind: 'member', id: a['id'] };
-  if (
-    a['kind'] === 'org' &&
-    Object.keys(a).length === 2 &&
-    typeof a['org'] === 'string' &&
-    ID_PATTERN.test(a['org'])
-  )
-    return { kind: 'org', org: a['org'] };
-  if (
-    a['kind'] === 'role' &&
-    typeof a['role'] === 'string' &&
-    (ROLES as readonly string[]).includes(a['role'])
-  ) {
-    if (Object.keys(a).some((k) => !['kind', 'role', 'org', 'attributes'].includes(k))) return null;
-    const out: ActorSelector = { kind: 'role', role: a['role'] as Role };
-    if (a['org'] !== undefined) {
-      if (typeof a['org'] !== 'string' || !ID_PATTERN.test(a['org'])) return null;
-      out.org = a['org'];
-    }
-    if (a['attributes'] !== undefined) {
-      const at = a['attributes'];
-      if (typeof at !== 'object' || at === null || Array.isArray(at)) return null;
-      const entries = Object.entries(at as Record<string, unknown>);
-      if (
-        entries.length > 8 ||
-        entries.some(
-          ([k, x]) =>
-            typeof x !== 'string' || !/^[a-z][A-Za-z0-9-]{0,31}$/.test(k) || (x as string).length > 128,
-        )
-      )
-        return null;
-      out.attributes = at as Record<string, string>;
-    }
-    return out;
-  }
-  return null;
-}
-
-export function isTimestamp(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-}
-
-/** Allowed keys check for payload objects. */
-export function onlyKeys(payload: Record<string, unknown>, allowed: readonly string[]): boolean {
-  return Object.keys(payload).every((k) => allowed.includes(k));
+/** The actor selector of a structurally valid {@link Actor}, with only the fields it names. */
+export function actorOf(a: Static<typeof Actor>): ActorSelector {
+  if (a.kind === 'member') return { kind: 'member', id: a.id };
+  if (a.kind === 'org') return { kind: 'org', org: a.org };
+  const out: ActorSelector = { kind: 'role', role: a.role };
+  if (a.org !== undefined) out.org = a.org;
+  if (a.attributes !== undefined) out.attributes = a.attributes;
+  return out;
 }

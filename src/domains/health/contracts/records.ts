@@ -7,14 +7,16 @@
  * @module
  */
 import { canonicalize } from '../../../protocol/jcs.js';
-import { MEMBER_ID_PATTERN } from '../../../protocol/tx.js';
 import type { Contract } from '../../../contracts/contract.js';
+import { closedObject, compilePayload, distinct, integer, matching } from '../../../contracts/payload.js';
+import { Type as T } from '@sinclair/typebox';
 import {
   HealthKeys,
+  MemberId,
+  PatientId,
   RECORD_ID_PATTERN,
-  onlyKeys,
-  parseCategories,
-  parseSensitive,
+  RecordCategories,
+  Sensitive,
   readJson,
   readPatient,
   actsForPatient,
@@ -34,51 +36,40 @@ interface RegisterPayload {
   author: string;
 }
 
+const REGISTER = compilePayload(
+  closedObject({
+    id: matching(RECORD_ID_PATTERN),
+    patient: PatientId,
+    resourceType: matching(/^[A-Z][A-Za-z]{1,63}$/, { description: 'FHIR resource type' }),
+    categories: RecordCategories,
+    sensitive: Sensitive,
+    emergency: T.Boolean({ description: 'in the emergency summary (break-glass)' }),
+    version: integer(1, undefined, '1 for a new record, then the next version'),
+    commitment: matching(/^[0-9a-f]{64}$/, { description: 'HMAC-SHA-256 of the resource, lower-case hex' }),
+    author: MemberId,
+  }),
+);
+
 /** `record.register`: the custodian service registers a record version it stores. */
 export const registerRecord: Contract<RegisterPayload> = {
   type: 'record.register',
   roles: ['custodian'],
   description: 'Register (or amend, as the next version) a record: metadata and a keyed commitment only.',
+  payload: REGISTER.schema,
   parse(p) {
-    if (
-      !onlyKeys(p, [
-        'id',
-        'patient',
-        'resourceType',
-        'categories',
-        'sensitive',
-        'emergency',
-        'version',
-        'commitment',
-        'author',
-      ])
-    )
-      return { invalid: 'unknown field' };
-    const categories = parseCategories(p['categories']);
-    const sensitive = parseSensitive(p['sensitive']);
-    if (typeof p['id'] !== 'string' || !RECORD_ID_PATTERN.test(p['id'])) return { invalid: 'id' };
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    if (typeof p['resourceType'] !== 'string' || !/^[A-Z][A-Za-z]{1,63}$/.test(p['resourceType']))
-      return { invalid: 'resourceType' };
-    if (!categories || categories.includes('*')) return { invalid: 'categories' };
-    if (!sensitive) return { invalid: 'sensitive' };
-    if (typeof p['emergency'] !== 'boolean') return { invalid: 'emergency' };
-    if (typeof p['version'] !== 'number' || !Number.isSafeInteger(p['version']) || p['version'] < 1)
-      return { invalid: 'version' };
-    if (typeof p['commitment'] !== 'string' || !/^[0-9a-f]{64}$/.test(p['commitment']))
-      return { invalid: 'commitment' };
-    if (typeof p['author'] !== 'string' || !MEMBER_ID_PATTERN.test(p['author'])) return { invalid: 'author' };
+    if (!REGISTER.check(p)) return REGISTER.invalid(p);
+    if (!distinct(p.categories)) return { invalid: 'categories: duplicate' };
+    if (!distinct(p.sensitive)) return { invalid: 'sensitive: duplicate' };
     return {
-      id: p['id'],
-      patient: p['patient'],
-      resourceType: p['resourceType'],
-      categories,
-      sensitive,
-      emergency: p['emergency'],
-      version: p['version'],
-      commitment: p['commitment'],
-      author: p['author'],
+      id: p.id,
+      patient: p.patient,
+      resourceType: p.resourceType,
+      categories: p.categories,
+      sensitive: p.sensitive,
+      emergency: p.emergency,
+      version: p.version,
+      commitment: p.commitment,
+      author: p.author,
     };
   },
   execute(ctx, r) {
@@ -118,19 +109,17 @@ export interface ErasureEntry {
   completed: { org: string; txId: string; height: number; records: number }[];
 }
 
+const ERASURE = compilePayload(closedObject({ patient: PatientId }));
+
 /** `erasure.request`: the patient (or proxy) asks every custodian to forget them. */
 export const requestErasure: Contract<{ patient: string }> = {
   type: 'erasure.request',
   roles: 'any',
   description: "Request erasure of the patient's records (crypto-shredding at every custodian).",
+  payload: ERASURE.schema,
   parse(p) {
-    if (
-      !onlyKeys(p, ['patient']) ||
-      typeof p['patient'] !== 'string' ||
-      !MEMBER_ID_PATTERN.test(p['patient'])
-    )
-      return { invalid: 'expected { patient }' };
-    return { patient: p['patient'] };
+    if (!ERASURE.check(p)) return ERASURE.invalid(p);
+    return { patient: p.patient };
   },
   execute(ctx, { patient }) {
     if (readPatient(ctx.get, patient) === undefined) return 'UNKNOWN_PATIENT';
@@ -142,19 +131,20 @@ export const requestErasure: Contract<{ patient: string }> = {
   },
 };
 
+const TOMBSTONE = compilePayload(
+  closedObject({ patient: PatientId, records: integer(0, undefined, 'records crypto-shredded') }),
+);
+
 /** `erasure.complete`: a custodian attests it destroyed the keys, blobs and secret (the tombstone). */
 export const completeErasure: Contract<{ patient: string; records: number }> = {
   type: 'erasure.complete',
   roles: ['custodian'],
   description:
     'Tombstone: the custodian destroyed every data key, blob and the commitment secret of the patient.',
+  payload: TOMBSTONE.schema,
   parse(p) {
-    if (!onlyKeys(p, ['patient', 'records'])) return { invalid: 'expected { patient, records }' };
-    if (typeof p['patient'] !== 'string' || !MEMBER_ID_PATTERN.test(p['patient']))
-      return { invalid: 'patient' };
-    if (typeof p['records'] !== 'number' || !Number.isSafeInteger(p['records']) || p['records'] < 0)
-      return { invalid: 'records' };
-    return { patient: p['patient'], records: p['records'] };
+    if (!TOMBSTONE.check(p)) return TOMBSTONE.invalid(p);
+    return { patient: p.patient, records: p.records };
   },
   execute(ctx, { patient, records }) {
     const e = readJson<ErasureEntry>(ctx.get, HealthKeys.erasure(patient));

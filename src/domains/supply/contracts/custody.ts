@@ -13,9 +13,18 @@
  * @module
  */
 import type { ValidationCode } from '../../../protocol/validation.js';
-import type { JsonObject } from '../../../protocol/tx.js';
-import { ID_PATTERN } from '../../../protocol/tx.js';
+import { ID_PATTERN, type JsonObject } from '../../../protocol/tx.js';
 import type { Contract, ContractContext } from '../../../contracts/contract.js';
+import {
+  closedObject,
+  compilePayload,
+  distinct,
+  integer,
+  list,
+  matching,
+  oneOf,
+} from '../../../contracts/payload.js';
+import { Type as T } from '@sinclair/typebox';
 import { Keys } from '../../../contracts/state.js';
 import {
   CLEAR_RESOLUTIONS,
@@ -48,10 +57,15 @@ import {
   type SuspectReason,
 } from './model.js';
 
-const onlyKeys = (p: JsonObject, allowed: readonly string[]): boolean =>
-  Object.keys(p).every((k) => allowed.includes(k));
-
 const EVENT_HASH = /^ni:\/\/\/sha-256;([0-9a-f]{64})\?ver=CBV2\.0$/;
+/** The shape of a GLN; its check digit is checked by hand (`isGln`). */
+const GlnShape = matching(/^[0-9]{13}$/, { description: 'GLN (13 digits, with its check digit)' });
+/** The shape of a canonical identifier; check digits and serial characters are checked by hand (`parseEpc`). */
+const EpcShape = matching(/^(sgtin:[0-9]{14}\.|sscc:[0-9]{18}$)/, {
+  description: '`sgtin:<GTIN-14>.<serial>` or `sscc:<SSCC-18>`, with check digits',
+});
+/** A lot number (AI 10): 1–20 characters of GS1 CSET 82 (the character set is checked by hand: `isLot`). */
+const LotShape = T.String({ minLength: 1, maxLength: 20, description: 'lot (AI 10), GS1 CSET 82' });
 
 // ---------------------------------------------------------------------------------------------
 // supply.register-party
@@ -63,6 +77,16 @@ interface RegisterPartyPayload {
   glns: string[];
 }
 
+const PARTY = compilePayload(
+  closedObject({
+    org: matching(ID_PATTERN),
+    companyPrefixes: list(matching(/^[0-9]{6,12}$/), 64, {
+      description: 'distinct GS1 company prefixes (6–12 digits)',
+    }),
+    glns: list(GlnShape, 256, { description: 'distinct GLNs; at least one prefix or GLN in all' }),
+  }),
+);
+
 /**
  * `supply.register-party`: a regulator attests which GS1 company prefixes (licensed by GS1) and
  * GLNs belong to an organization. Commissioning rights and locations follow from it.
@@ -71,26 +95,15 @@ export const registerParty: Contract<RegisterPartyPayload> = {
   type: 'supply.register-party',
   roles: ['regulator'],
   description: "Bind GS1 company prefixes and GLNs to an organization (a regulator's attestation).",
+  payload: PARTY.schema,
   parse(p) {
-    if (!onlyKeys(p, ['org', 'companyPrefixes', 'glns'])) return { invalid: 'unknown field' };
+    if (!PARTY.check(p)) return PARTY.invalid(p);
     const { org, companyPrefixes, glns } = p;
-    if (typeof org !== 'string' || !ID_PATTERN.test(org)) return { invalid: 'org' };
-    if (
-      !Array.isArray(companyPrefixes) ||
-      companyPrefixes.length > 64 ||
-      !companyPrefixes.every((c) => typeof c === 'string' && /^[0-9]{6,12}$/.test(c)) ||
-      new Set(companyPrefixes).size !== companyPrefixes.length
-    )
-      return { invalid: 'companyPrefixes: up to 64 distinct 6–12 digit GS1 company prefixes' };
-    if (
-      !Array.isArray(glns) ||
-      glns.length > 256 ||
-      !glns.every(isGln) ||
-      new Set(glns).size !== glns.length ||
-      companyPrefixes.length + glns.length === 0
-    )
-      return { invalid: 'glns: up to 256 distinct GLNs with check digits (and at least one key in all)' };
-    return { org, companyPrefixes: companyPrefixes as string[], glns: glns as string[] };
+    if (!distinct(companyPrefixes)) return { invalid: 'companyPrefixes: duplicate' };
+    if (!glns.every(isGln)) return { invalid: 'glns: a GLN with a wrong check digit' };
+    if (!distinct(glns)) return { invalid: 'glns: duplicate' };
+    if (companyPrefixes.length + glns.length === 0) return { invalid: 'at least one company prefix or GLN' };
+    return { org, companyPrefixes, glns };
   },
   execute(ctx, p) {
     if (ctx.get(Keys.org(p.org)) === undefined) return 'UNKNOWN_ORGANIZATION';
@@ -142,45 +155,56 @@ export interface SupplyEventPayload {
   party: string | null;
 }
 
-const EVENT_FIELDS = ['eventHash', 'step', 'eventTimeMs', 'location', 'epcs', 'parent', 'lot', 'party'];
+const EVENT = compilePayload(
+  closedObject({
+    eventHash: matching(EVENT_HASH, { description: 'CBV 2.0 event hash' }),
+    step: oneOf(SUPPLY_STEPS),
+    eventTimeMs: integer(0, undefined, 'EPCIS eventTime, ms since the epoch'),
+    location: GlnShape,
+    epcs: list(EpcShape, MAX_EVENT_EPCS, { description: 'distinct canonical identifiers' }),
+    parent: T.Optional(
+      T.Union([matching(/^sscc:[0-9]{18}$/), T.Null()], { description: 'pack, unpack: an SSCC' }),
+    ),
+    lot: T.Optional(
+      T.Union(
+        [
+          closedObject({
+            lot: LotShape,
+            expiry: matching(/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/, {
+              description: 'YYYY-MM-DD, a date that exists',
+            }),
+          }),
+          T.Null(),
+        ],
+        { description: 'commission: lot and expiry' },
+      ),
+    ),
+    party: T.Optional(T.Union([GlnShape, T.Null()], { description: 'ship: destination; receive: source' })),
+  }),
+);
 const SUPPLY_ROLES = ['manufacturer', 'distributor', 'dispenser', 'regulator'] as const;
 const HANDLER_ROLES = ['manufacturer', 'distributor', 'dispenser'];
 
 function parseEvent(p: JsonObject): SupplyEventPayload | { invalid: string } {
-  if (!onlyKeys(p, EVENT_FIELDS)) return { invalid: 'unknown field' };
-  const { eventHash, step, eventTimeMs, location, epcs } = p;
-  if (typeof eventHash !== 'string' || !EVENT_HASH.test(eventHash))
-    return { invalid: 'eventHash: ni:///sha-256;<64 hex>?ver=CBV2.0' };
-  if (typeof step !== 'string' || !(SUPPLY_STEPS as readonly string[]).includes(step))
-    return { invalid: `step: one of ${SUPPLY_STEPS.join(', ')}` };
-  if (typeof eventTimeMs !== 'number' || !Number.isSafeInteger(eventTimeMs) || eventTimeMs < 0)
-    return { invalid: 'eventTimeMs' };
+  if (!EVENT.check(p)) return EVENT.invalid(p);
+  const { eventHash, step: s, eventTimeMs, location, epcs: list } = p;
   if (!isGln(location)) return { invalid: 'location: a GLN with its check digit' };
-  if (!Array.isArray(epcs) || epcs.length > MAX_EVENT_EPCS)
-    return { invalid: `epcs: at most ${MAX_EVENT_EPCS}` };
-  const seen = new Set<string>();
-  for (const e of epcs) {
+  for (const e of list)
     if (parseEpc(e) === undefined)
-      return { invalid: `epcs: ${String(e).slice(0, 60)} is not a GS1 key with a correct check digit` };
-    if (seen.has(e as string)) return { invalid: 'epcs: duplicate' };
-    seen.add(e as string);
-  }
-  const parent = p['parent'] ?? null;
-  const lot = p['lot'] ?? null;
-  const party = p['party'] ?? null;
-  if (parent !== null && !(typeof parent === 'string' && parseEpc(parent)?.kind === 'sscc'))
-    return { invalid: 'parent: an SSCC' };
+      return { invalid: `epcs: ${e.slice(0, 60)} is not a GS1 key with a correct check digit` };
+  if (!distinct(list)) return { invalid: 'epcs: duplicate' };
+  // A missing field is null.
+  const parent = p.parent ?? null;
+  const lot = p.lot ?? null;
+  const party = p.party ?? null;
+  if (parent !== null && parseEpc(parent)?.kind !== 'sscc') return { invalid: 'parent: an SSCC' };
   if (party !== null && !isGln(party)) return { invalid: 'party: a GLN with its check digit' };
   let lotInfo: SupplyEventPayload['lot'] = null;
   if (lot !== null) {
-    if (typeof lot !== 'object' || Array.isArray(lot) || !onlyKeys(lot, ['lot', 'expiry']))
-      return { invalid: 'lot: { lot, expiry }' };
-    if (!isLot(lot['lot'])) return { invalid: 'lot.lot: 1–20 characters of GS1 CSET 82' };
-    if (!isIsoDate(lot['expiry'])) return { invalid: 'lot.expiry: YYYY-MM-DD' };
-    lotInfo = { lot: lot['lot'], expiry: lot['expiry'] };
+    if (!isLot(lot.lot)) return { invalid: 'lot.lot: 1–20 characters of GS1 CSET 82' };
+    if (!isIsoDate(lot.expiry)) return { invalid: 'lot.expiry: YYYY-MM-DD' };
+    lotInfo = { lot: lot.lot, expiry: lot.expiry };
   }
-  const s = step as SupplyStep;
-  const list = epcs as string[];
   const needs = (cond: boolean, what: string): string | null => (cond ? null : what);
   const problem =
     s === 'commission'
@@ -213,9 +237,9 @@ function parseEvent(p: JsonObject): SupplyEventPayload | { invalid: string } {
     eventTimeMs,
     location,
     epcs: list,
-    parent: parent as string | null,
+    parent,
     lot: lotInfo,
-    party: party as string | null,
+    party,
   };
 }
 
@@ -228,6 +252,7 @@ export const supplyEvent: Contract<SupplyEventPayload> = {
   roles: SUPPLY_ROLES,
   description:
     'Record an EPCIS event (commission, pack, unpack, ship, receive, dispense, decommission, observe) by its hash and public facts.',
+  payload: EVENT.schema,
   parse: parseEvent,
   execute(ctx, p) {
     const org = ctx.signer.org;
@@ -677,20 +702,28 @@ interface RecallPayload {
   reason: RecallReason;
 }
 
+const RECALL = compilePayload(
+  closedObject({
+    // Only the 14 leading digits are a pattern: the hand check reads `sgtin:<gtin>.0`, so a GTIN
+    // followed by `.<serial characters>` passes today, and validity may not change (vectors).
+    gtin: matching(/^[0-9]{14}/, { description: 'GTIN-14 with its check digit' }),
+    lot: LotShape,
+    reason: oneOf(RECALL_REASONS),
+  }),
+);
+
 /** `supply.recall`: the product's owner or a regulator recalls a lot: every package of it. */
 export const recallLot: Contract<RecallPayload> = {
   type: 'supply.recall',
   roles: ['manufacturer', 'regulator'],
   description: 'Recall a lot: every package of it fails verification and may not be dispensed.',
+  payload: RECALL.schema,
   parse(p) {
-    if (!onlyKeys(p, ['gtin', 'lot', 'reason'])) return { invalid: 'unknown field' };
+    if (!RECALL.check(p)) return RECALL.invalid(p);
     const { gtin, lot, reason } = p;
-    if (typeof gtin !== 'string' || parseEpc(`sgtin:${gtin}.0`) === undefined)
-      return { invalid: 'gtin: a GTIN-14 with its check digit' };
-    if (!isLot(lot)) return { invalid: 'lot' };
-    if (typeof reason !== 'string' || !(RECALL_REASONS as readonly string[]).includes(reason))
-      return { invalid: `reason: one of ${RECALL_REASONS.join(', ')}` };
-    return { gtin, lot, reason: reason as RecallReason };
+    if (parseEpc(`sgtin:${gtin}.0`) === undefined) return { invalid: 'gtin: a GTIN-14 with its check digit' };
+    if (!isLot(lot)) return { invalid: 'lot: 1–20 characters of GS1 CSET 82' };
+    return { gtin, lot, reason };
   },
   execute(ctx, p) {
     const lot = readState<LotRecord>(ctx.get, SupplyKeys.lot(p.gtin, p.lot));
@@ -714,6 +747,13 @@ interface ClearPayload {
   resolution: ClearResolution;
 }
 
+const CLEAR = compilePayload(
+  closedObject({
+    alert: matching(/^[0-9a-f]{32}\.[0-9]{1,4}$/, { description: 'alert id' }),
+    resolution: oneOf(CLEAR_RESOLUTIONS),
+  }),
+);
+
 /**
  * `supply.clear`: the product's owner or a regulator resolves an alert — `cleared` lifts the
  * quarantine; `confirmed-*` decommissions the package for good.
@@ -722,13 +762,10 @@ export const clearAlert: Contract<ClearPayload> = {
   type: 'supply.clear',
   roles: ['manufacturer', 'regulator'],
   description: 'Resolve a suspect alert: clear the quarantine, or confirm counterfeit or diversion.',
+  payload: CLEAR.schema,
   parse(p) {
-    if (!onlyKeys(p, ['alert', 'resolution'])) return { invalid: 'unknown field' };
-    const { alert, resolution } = p;
-    if (typeof alert !== 'string' || !/^[0-9a-f]{32}\.[0-9]{1,4}$/.test(alert)) return { invalid: 'alert' };
-    if (typeof resolution !== 'string' || !(CLEAR_RESOLUTIONS as readonly string[]).includes(resolution))
-      return { invalid: `resolution: one of ${CLEAR_RESOLUTIONS.join(', ')}` };
-    return { alert, resolution: resolution as ClearResolution };
+    if (!CLEAR.check(p)) return CLEAR.invalid(p);
+    return { alert: p.alert, resolution: p.resolution };
   },
   execute(ctx, p) {
     const alert = readState<AlertRecord>(ctx.get, SupplyKeys.alert(p.alert));
