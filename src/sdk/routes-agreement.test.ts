@@ -7,6 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Routes, type RouteDef } from '../protocol/api.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../test-support/paths.js';
 import { consortium } from '../test-support/ledger-fixture.js';
 import { consentToFhir } from '../domains/health/core/fhir/consent.js';
 import { FhirConsentsRoute, healthActions } from '../domains/health/sdk/index.js';
@@ -201,4 +204,13 @@ test('every action that makes a request makes it at a defined route', async () =
   const actions = new Set(requests.map((r) => r.action));
   for (const a of [...Object.keys(prefixed('health', HEALTH)), ...Object.keys(prefixed('supply', SUPPLY))])
     assert.ok(actions.has(a), `${a} made no request and built no URL`);
+});
+
+test('the FHIR facade route the SDK defines for itself is one the health API registers', () => {
+  // The facade's routes are registered directly (hidden from OpenAPI), not from the table: read it.
+  const api = readFileSync(join(repoRoot, 'src/domains/health/api/fhir.ts'), 'utf8');
+  assert.ok(
+    api.includes(`app.${FhirConsentsRoute.method.toLowerCase()}(\n    '${FhirConsentsRoute.url}',`),
+    `health API registers ${FhirConsentsRoute.method} ${FhirConsentsRoute.url}`,
+  );
 });
