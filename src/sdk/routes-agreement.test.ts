@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { repoRoot } from '../test-support/paths.js';
 import { consortium } from '../test-support/ledger-fixture.js';
 import { consentToFhir } from '../domains/health/core/fhir/consent.js';
-import { FhirConsentsRoute, healthActions } from '../domains/health/sdk/index.js';
-import { supplyActions } from '../domains/supply/sdk/index.js';
+import type { healthActions } from '../domains/health/sdk/index.js';
+import { FhirConsentsRoute } from '../domains/health/sdk/index.js';
+import type { supplyActions } from '../domains/supply/sdk/index.js';
 import { HealthLedgerClient, type Identity } from './client.js';
 
 /** Routes no SDK action needs, and why. */
