@@ -339,7 +339,7 @@ describe('HTTP API and SDK', () => {
   });
 
   test('health, metrics and OpenAPI', async () => {
-    const h = await net.client.health();
+    const h = await net.client.nodeHealth();
     assert.equal(h.status, 'ok');
     const m = await net.app.inject({ url: '/metrics' });
     assert.match(m.body, /healthledger_block_height \d+/);

@@ -129,7 +129,7 @@ test("GET /fhir/Consent exports the patient's consents as valid FHIR, to the pat
 });
 
 test('GET /fhir/AuditEvent: the patient trail as valid FHIR AuditEvents, token required', async () => {
-  const { token } = await net.client.eventsToken(dana, dana.memberId);
+  const { token } = await net.client.health.eventsToken(dana, dana.memberId);
   const res = await net.app.inject({
     url: `/fhir/AuditEvent?patient=${dana.memberId}`,
     headers: { authorization: `Bearer ${token}` },

@@ -180,7 +180,7 @@ export async function benchLedger(opts: {
       }
       bodies.push(JSON.stringify({ txs }));
     }
-    const heightBefore = (await client.health()).head.height;
+    const heightBefore = (await client.nodeHealth()).head.height;
     const latencies: number[] = [];
     let committed = 0;
     let next = 0;
@@ -209,7 +209,7 @@ export async function benchLedger(opts: {
     const nodeCores = (cpuSeconds(child.pid!) - cpu0) / seconds;
     const clientUsage = process.cpuUsage(client0);
     const clientCores = (clientUsage.user + clientUsage.system) / 1e6 / seconds;
-    const heightAfter = (await client.health()).head.height;
+    const heightAfter = (await client.nodeHealth()).head.height;
     latencies.sort((a, b) => a - b);
 
     // Light load: single transactions, one HTTP request each, a few in flight.

@@ -202,7 +202,7 @@ export async function benchNetwork(opts: {
     load.close();
     let agreed = false;
     for (let i = 0; i < 100 && !agreed; i++) {
-      const heads = await Promise.all(clients.map((c) => c.health()));
+      const heads = await Promise.all(clients.map((c) => c.nodeHealth()));
       agreed = heads.every(
         (h) => h.head.height === heads[0]!.head.height && h.head.stateRoot === heads[0]!.head.stateRoot,
       );

@@ -112,7 +112,7 @@ export async function benchRecords(opts: { reads: number; summaryResources: numb
     await withKey(dana);
     await withKey(sam);
     const erinKey = await withKey(erin);
-    await client.writeRecord(alice, dana.memberId, resourceFor(3));
+    await client.health.writeRecord(alice, dana.memberId, resourceFor(3));
     const now = Date.now();
     await client.sendAndVerify(dana, 'consent.grant', {
       id: 'bench',
@@ -132,7 +132,7 @@ export async function benchRecords(opts: { reads: number; summaryResources: numb
         client.sign(erin, 'access.request', { patient: dana.memberId, purpose: 'treatment' }),
       );
       if (c.code !== 'VALID') throw new Error(`bench: access ${c.code}`);
-      const rel = await client.releaseRecords(erin, c.txId);
+      const rel = await client.health.releaseRecords(erin, c.txId);
       const resources = await openReleased(rel.release, erin.memberId, erinKey.privateKey);
       if (resources.length !== 1) throw new Error('bench: expected one record');
       read.push(performance.now() - t);
@@ -143,7 +143,7 @@ export async function benchRecords(opts: { reads: number; summaryResources: numb
     await Promise.all(
       Array.from({ length: 16 }, async () => {
         while (next < opts.summaryResources)
-          await client.writeRecord(alice, sam.memberId, resourceFor(next++));
+          await client.health.writeRecord(alice, sam.memberId, resourceFor(next++));
       }),
     );
     const bg = await client.sendAndVerify(erin, 'access.break-glass', {
@@ -155,7 +155,7 @@ export async function benchRecords(opts: { reads: number; summaryResources: numb
     let summarySize = 0;
     for (let i = 0; i < opts.summaryReads; i++) {
       const t = performance.now();
-      const rel = await client.releaseRecords(erin, bg.txId);
+      const rel = await client.health.releaseRecords(erin, bg.txId);
       const resources = await openReleased(rel.release, erin.memberId, erinKey.privateKey);
       summary.push(performance.now() - t);
       summarySize = resources.length;

@@ -191,7 +191,7 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
   try {
     if (served.running.node.getMember('st-mary/dr-alice') === undefined) await seed(opts.dir, client);
     rmSync(marker, { force: true });
-    const head = (await client.health()).head;
+    const head = (await client.nodeHealth()).head;
     const cp = await client.latestCheckpoint();
     const lines = [
       '',
@@ -286,7 +286,7 @@ async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
     );
     await client.sendAndVerify(id, 'member.set-encryption-key', { publicKey: toBase64Url(kp.publicKey) });
   }
-  for (const resource of DEMO_RESOURCES) await client.writeRecord(alice, dana.memberId, resource);
+  for (const resource of DEMO_RESOURCES) await client.health.writeRecord(alice, dana.memberId, resource);
   const now = Date.now();
   await client.sendAndVerify(dana, 'consent.grant', {
     id: 'travel-2026',
@@ -302,7 +302,7 @@ async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
     purpose: 'treatment',
     categories: ['diabetes'],
   });
-  await client.releaseRecords(erin, access.txId);
+  await client.health.releaseRecords(erin, access.txId);
   await seedSupply(dir, client);
   writeSecret(
     `${dir}/README.txt`,
@@ -430,7 +430,7 @@ async function seedSupply(dir: string, client: HealthLedgerClient): Promise<void
     ],
   ];
   for (const [member, event] of steps) {
-    const [r] = await client.captureEpcis(id(member), epcisDocument([event]), {
+    const [r] = await client.supply.captureEpcis(id(member), epcisDocument([event]), {
       facts: [supplyFactsOf(event as unknown as EpcisEvent, EPCIS_CONTEXT)],
     });
     if (r?.code !== 'VALID') throw new Error(`demo: ${member} ${String(event['bizStep'])} gave ${r?.code}`);

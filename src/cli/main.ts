@@ -410,7 +410,7 @@ program
       let resources = 0;
       for (const file of files) {
         const bundle = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-        const r = await client.importBundle(who, o.patient, bundle);
+        const r = await client.health.importBundle(who, o.patient, bundle);
         resources += r.records.length;
         results.push({ file, records: r.records.length });
         bar?.increment(1, { resources });

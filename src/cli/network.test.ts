@@ -63,7 +63,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
   const allAgree = (what: string) =>
     until(
       async () => {
-        const heads = await Promise.all(clients.map((c) => c.health()));
+        const heads = await Promise.all(clients.map((c) => c.nodeHealth()));
         return heads.every(
           (h) => h.head.height === heads[0]!.head.height && h.head.stateRoot === heads[0]!.head.stateRoot,
         );
@@ -96,7 +96,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     const txIds: string[][] = [];
     const roots: string[][] = [];
     for (const c of clients) {
-      const head = (await c.health()).head.height;
+      const head = (await c.nodeHealth()).head.height;
       const ids: string[] = [];
       const rs: string[] = [];
       for (let from = 1; from <= head; from += 500) {
@@ -148,7 +148,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
   });
 
   test('attestations: every node attests every block, and a quorum confirms the results', async () => {
-    const head = (await clients[0]!.health()).head.height;
+    const head = (await clients[0]!.nodeHealth()).head.height;
     await until(
       async () => {
         const r = (await (
@@ -165,7 +165,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       'three attestations and a confirmed head',
     );
     // The SDK checks each attestation's signature against the genesis node keys.
-    const head2 = (await clients[1]!.health()).head.height;
+    const head2 = (await clients[1]!.nodeHealth()).head.height;
     await until(
       async () => (await clients[1]!.attestations(head2)).attestations.length === 3,
       10_000,
@@ -200,7 +200,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     const alice = await enroll(0, stMary.home, 'st-mary', 'dr-alice', 'practitioner');
     const erin = await enroll(1, cityClinic.home, 'city-clinic', 'dr-erin', 'practitioner');
     // St Mary's custodian holds Dana's record; nothing about it is at City Clinic.
-    await clients[0]!.writeRecord(alice.who, dana.who.memberId, {
+    await clients[0]!.health.writeRecord(alice.who, dana.who.memberId, {
       resourceType: 'AllergyIntolerance',
       clinicalStatus: {
         coding: [
@@ -227,7 +227,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       purpose: 'treatment',
     });
     assert.equal(access.code, 'VALID');
-    const rel = await clients[1]!.releaseRecords(erin.who, access.txId);
+    const rel = await clients[1]!.health.releaseRecords(erin.who, access.txId);
     assert.equal(rel.release.records.length, 0, 'City Clinic holds none of it');
     const fromStMary = rel.others?.find((o) => o.org === 'st-mary');
     assert.ok(fromStMary, JSON.stringify(rel.unavailable));
@@ -237,7 +237,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       ['AllergyIntolerance'],
     );
     // A node cannot create a grant: without a committed access entry the custodian refuses.
-    const noGrant = await clients[1]!.releaseRecords(erin.who, 'ab'.repeat(32)).catch((e: Error) => e);
+    const noGrant = await clients[1]!.health.releaseRecords(erin.who, 'ab'.repeat(32)).catch((e: Error) => e);
     assert.ok(noGrant instanceof Error);
     // Another organization's node is authenticated by its genesis key; anyone else is turned away.
     const forged = await fetch(`${net.layout.nodes[0]!.url}/v1/peer/records/release`, {
@@ -282,12 +282,12 @@ describe('a three-organization network ordered by etcd, under faults', () => {
     await allAgree('the restored node catches up');
     assert.equal((await write(2))?.status, 'committed', 'and takes writes again');
     // Compaction never passes what a node still needs: the first batch kept is at most the lowest head.
-    const heads = await Promise.all(clients.map((c) => c.health()));
+    const heads = await Promise.all(clients.map((c) => c.nodeHealth()));
     assert.ok((await firstBatch()) <= Math.min(...heads.map((h) => h.head.height)));
   });
 
   test('a majority of etcd members down: nothing is acknowledged, nothing forks; quorum back, writes resume', async () => {
-    const head = (await clients[0]!.health()).head;
+    const head = (await clients[0]!.nodeHealth()).head;
     net.killEtcd(0);
     net.killEtcd(1);
     const r = await write(0, 2000);
@@ -296,7 +296,7 @@ describe('a three-organization network ordered by etcd, under faults', () => {
       r === null || r.status !== 'committed',
       `no acknowledgement without quorum (${JSON.stringify(r)})`,
     );
-    const during = await Promise.all(clients.map((c) => c.health()));
+    const during = await Promise.all(clients.map((c) => c.nodeHealth()));
     for (const h of during) assert.equal(h.head.height, head.height, 'no block without quorum');
     await net.startEtcd(0);
     await net.startEtcd(1);

@@ -106,7 +106,7 @@ async function waitHealthy(client: HealthLedgerClient, child: Child): Promise<{ 
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      const h = await client.health();
+      const h = await client.nodeHealth();
       if (h.status === 'ok') return h.head;
       throw new Error(`node is ${h.status}: ${JSON.stringify(h)}`);
     } catch (e) {

@@ -22,7 +22,7 @@ export function ExplorerView() {
   useEffect(() => {
     void (async () => {
       try {
-        const h = await s.client.health();
+        const h = await s.client.nodeHealth();
         setHealth(h);
         setCheckpoint(await s.client.latestCheckpoint());
         const height = h.head.height;

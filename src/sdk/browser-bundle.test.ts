@@ -75,3 +75,22 @@ test('the SDK bundles for browsers and verifies receipts without Node APIs', asy
 
   assert.equal(result.tamperedRejected, true);
 });
+
+test('a bundle of the core and one supply action carries no other action (tree-shaking)', async () => {
+  const entry = `
+    import { LedgerCore } from ${JSON.stringify(join(repoRoot, 'src/sdk/core.ts'))};
+    import { verifyProduct } from ${JSON.stringify(join(repoRoot, 'src/domains/supply/sdk/index.ts'))};
+    globalThis.run = (genesis) => verifyProduct(new LedgerCore({ baseUrl: 'http://unused.invalid', genesis }), {});`;
+  const out = await build({
+    stdin: { contents: entry, resolveDir: repoRoot, loader: 'ts' },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = out.outputFiles[0]!.text;
+  // Messages only the actions themselves hold (error codes and routes are tables, bundled whole).
+  assert.match(code, /corrUUID: q\.corrUUID/);
+  assert.doesNotMatch(code, /txId detail differs|fhir\.consents|event hash differs/);
+});

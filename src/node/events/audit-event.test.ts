@@ -53,10 +53,10 @@ describe('AuditEvent export', () => {
   after(async () => net.destroy());
 
   const fetchBundle = async (): Promise<Bundle<AuditEvent>> => {
-    const { token } = await net.client.eventsToken(who['dana']!, dana);
+    const { token } = await net.client.health.eventsToken(who['dana']!, dana);
     const deadline = Date.now() + 3000;
     for (;;) {
-      const { bundle } = await net.client.auditEvents(dana, token, { verify: false });
+      const { bundle } = await net.client.health.auditEvents(dana, token, { verify: false });
       if ((bundle.entry?.length ?? 0) >= txIds.length || Date.now() > deadline) return bundle;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -108,8 +108,8 @@ describe('AuditEvent export', () => {
       const r = await net.client.verifiedReceipt(e.resource!.id!);
       assert.equal(r.code, e.resource!.outcomeDesc);
     }
-    const { token } = await net.client.eventsToken(who['dana']!, dana);
-    const verified = await net.client.auditEvents(dana, token);
+    const { token } = await net.client.health.eventsToken(who['dana']!, dana);
+    const verified = await net.client.health.auditEvents(dana, token);
     assert.deepEqual(
       verified.receipts.map((r) => r.txId),
       txIds,
@@ -129,17 +129,17 @@ describe('AuditEvent export', () => {
       },
     });
     await assert.rejects(
-      lying.auditEvents(dana, token),
+      lying.health.auditEvents(dana, token),
       (e: unknown) => e instanceof HealthLedgerError && e.code === 'AUDIT_EVENT_MISMATCH',
     );
   });
 
   test('pages follow the next link', async () => {
-    const { token } = await net.client.eventsToken(who['dana']!, dana);
-    const first = await net.client.auditEvents(dana, token, { limit: 2 });
+    const { token } = await net.client.health.eventsToken(who['dana']!, dana);
+    const first = await net.client.health.auditEvents(dana, token, { limit: 2 });
     const next = first.bundle.link!.find((l) => l.relation === 'next')!.url!;
     const afterSeq = Number(new URL(next, net.url).searchParams.get('after'));
-    const second = await net.client.auditEvents(dana, token, { after: afterSeq, limit: 2 });
+    const second = await net.client.health.auditEvents(dana, token, { after: afterSeq, limit: 2 });
     assert.deepEqual(
       [...first.bundle.entry!, ...second.bundle.entry!].map((e) => e.resource!.id),
       txIds.slice(0, 4),

@@ -37,11 +37,11 @@ describe('patient event index', () => {
     return r;
   };
   const trail = async (patient: string, identity: Identity): Promise<PatientEventWire[]> => {
-    const { token } = await net.client.eventsToken(identity, patient);
+    const { token } = await net.client.health.eventsToken(identity, patient);
     const out: PatientEventWire[] = [];
     let afterSeq = 0;
     for (;;) {
-      const page = await net.client.events(patient, token, afterSeq, 3);
+      const page = await net.client.health.events(patient, token, afterSeq, 3);
       out.push(...page.events);
       if (page.events.length < 3) return out;
       afterSeq = page.next;

@@ -138,7 +138,7 @@ describe('patient event stream (SSE)', () => {
   let lastSeq = 0;
 
   test('backlog first, then an access arrives live within one second of commit', async () => {
-    const { token } = await net.client.eventsToken(who['dana']!, dana);
+    const { token } = await net.client.health.eventsToken(who['dana']!, dana);
     const sse = await SseClient.connect(`${streamUrl}?token=${token}`);
     try {
       const backlog = await sse.waitFor(1);
@@ -171,7 +171,7 @@ describe('patient event stream (SSE)', () => {
   test('reconnecting with Last-Event-ID delivers exactly the events missed', async () => {
     const missed = [await access(), await access()];
     // An auditor of the patient's organization may follow too.
-    const { token } = await net.client.eventsToken(who['auditor']!, dana);
+    const { token } = await net.client.health.eventsToken(who['auditor']!, dana);
     const sse = await SseClient.connect(streamUrl, {
       authorization: `Bearer ${token}`,
       'last-event-id': String(lastSeq),
@@ -201,7 +201,7 @@ describe('patient event stream (SSE)', () => {
   });
 
   test('node shutdown ends open streams; after a restart the stream resumes from Last-Event-ID', async () => {
-    const { token } = await net.client.eventsToken(who['dana']!, dana);
+    const { token } = await net.client.health.eventsToken(who['dana']!, dana);
     const sse = await SseClient.connect(`${streamUrl}?token=${token}`);
     const backlog = await sse.waitFor(4);
     const stopped = Date.now();
@@ -236,7 +236,7 @@ describe('patient event stream (SSE)', () => {
       return [res.status, body.error.code];
     };
     assert.deepEqual(await code(streamUrl), [401, 'EVENTS_TOKEN_MISSING']);
-    const bobs = await net.client.eventsToken(who['bob']!, who['bob']!.memberId);
+    const bobs = await net.client.health.eventsToken(who['bob']!, who['bob']!.memberId);
     assert.deepEqual(await code(`${streamUrl}?token=${bobs.token}`), [403, 'EVENTS_TOKEN_WRONG_PATIENT']);
     const secret = loadOrCreateEventsSecret(eventsPaths(net.dir).secret);
     const expired = new EventTokens(secret, { now: () => Date.now() - 16 * 60_000 }).issue(dana);
@@ -259,7 +259,7 @@ describe('patient event stream (SSE)', () => {
   test('only the patient, a proxy or an auditor of their organization gets a token', async () => {
     const refused = async (id: Identity) =>
       assert.rejects(
-        net.client.eventsToken(id, dana),
+        net.client.health.eventsToken(id, dana),
         (e: unknown) => e instanceof HealthLedgerError && e.code === 'NOT_PATIENT_PROXY_OR_AUDITOR',
       );
     await refused(who['erin']!);
@@ -275,7 +275,7 @@ describe('patient event stream (SSE)', () => {
       ).code,
       'VALID',
     );
-    const t = await net.client.eventsToken(who['bob']!, dana);
+    const t = await net.client.health.eventsToken(who['bob']!, dana);
     assert.ok(t.expiresAtMs > Date.now() + 14 * 60_000 && t.expiresAtMs <= Date.now() + 15 * 60_000);
     // A signed request cannot be replayed.
     const req = net.client.sign(who['dana']!, 'events.token', { patient: dana });

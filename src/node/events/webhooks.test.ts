@@ -220,14 +220,14 @@ describe('webhooks (end to end)', () => {
 
   test('a subscription receives the patient’s events with a valid signature', async () => {
     await assert.rejects(
-      net.client.createSubscription(who['dana']!, dana, 'file:///etc/passwd'),
+      net.client.health.createSubscription(who['dana']!, dana, 'file:///etc/passwd'),
       (e: unknown) => e instanceof HealthLedgerError && e.code === 'INVALID_WEBHOOK_URL',
     );
     await assert.rejects(
-      net.client.createSubscription(who['erin']!, dana, rx.url),
+      net.client.health.createSubscription(who['erin']!, dana, rx.url),
       (e: unknown) => e instanceof HealthLedgerError && e.code === 'NOT_PATIENT_PROXY_OR_AUDITOR',
     );
-    const sub = await net.client.createSubscription(who['dana']!, dana, rx.url);
+    const sub = await net.client.health.createSubscription(who['dana']!, dana, rx.url);
     assert.match(sub.secret, /^[0-9a-f]{64}$/);
     rx.secret = sub.secret;
     const now = Date.now();
@@ -295,8 +295,8 @@ describe('webhooks (end to end)', () => {
     assert.deepEqual(rx.duplicates, []);
     assert.deepEqual(rx.badSignatures, []);
     // Everything the patient's trail holds since subscribing was delivered, in order.
-    const { token } = await net.client.eventsToken(who['dana']!, dana);
-    const trail = (await net.client.events(dana, token)).events;
+    const { token } = await net.client.health.eventsToken(who['dana']!, dana);
+    const trail = (await net.client.health.events(dana, token)).events;
     assert.deepEqual(
       rx.delivered.map((e) => e.seq),
       trail.map((e) => e.seq),

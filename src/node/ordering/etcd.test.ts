@@ -350,7 +350,7 @@ describe('etcd ordering (one member)', () => {
         commitment: 'ab'.repeat(32),
       });
       assert.equal(r.code, 'VALID');
-      const h1 = (await net.client.health()).head.height;
+      const h1 = (await net.client.nodeHealth()).head.height;
       await net.stop();
       await net.restart();
       const r2 = await net.client.sendAndVerify(alice, 'anchor.put', {

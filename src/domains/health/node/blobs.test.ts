@@ -62,7 +62,7 @@ test(
       imaging(),
     );
     assert.equal(put.size, 40 * MiB);
-    await net.client.writeRecord(alice, dana.memberId, {
+    await net.client.health.writeRecord(alice, dana.memberId, {
       resourceType: 'DocumentReference',
       status: 'current',
       content: [{ attachment: { contentType: 'application/dicom', url: put.url, title: 'CT head' } }],
@@ -136,8 +136,8 @@ test('binaries over HTTP through the SDK: upload, then download under a grant', 
   const kp = await generateEncryptionKeyPair();
   await net.client.sendAndVerify(bob, 'member.set-encryption-key', { publicKey: toBase64Url(kp.publicKey) });
   const data = new Uint8Array(3 * MiB).map((_, i) => i % 251);
-  const put = await net.client.putBlob(alice, bob.memberId, 'application/pdf', data);
-  await net.client.writeRecord(alice, bob.memberId, {
+  const put = await net.client.health.putBlob(alice, bob.memberId, 'application/pdf', data);
+  await net.client.health.writeRecord(alice, bob.memberId, {
     resourceType: 'DocumentReference',
     status: 'current',
     content: [{ attachment: { contentType: 'application/pdf', url: put.url } }],
@@ -156,11 +156,11 @@ test('binaries over HTTP through the SDK: upload, then download under a grant', 
     patient: bob.memberId,
     purpose: 'treatment',
   });
-  const res = await net.client.getBlob(erin, access.txId, put.blobId);
+  const res = await net.client.health.getBlob(erin, access.txId, put.blobId);
   assert.equal(res.headers.get('content-type'), 'application/pdf');
   assert.deepEqual(new Uint8Array(await res.arrayBuffer()), data);
   await assert.rejects(
-    net.client.getBlob(alice, access.txId, put.blobId),
+    net.client.health.getBlob(alice, access.txId, put.blobId),
     (e: unknown) => (e as HealthLedgerError).code === 'ACCESS_NOT_GRANTED',
   );
 });

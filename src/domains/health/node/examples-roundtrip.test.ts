@@ -49,7 +49,7 @@ test(
       Array.from({ length: 8 }, async () => {
         while (next < examples.length) {
           const e = examples[next++]!;
-          const r = await net.client.writeRecord(alice, patient.memberId, e.resource);
+          const r = await net.client.health.writeRecord(alice, patient.memberId, e.resource);
           written.set(r.recordId, e);
         }
       }),

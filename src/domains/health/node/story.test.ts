@@ -107,8 +107,9 @@ describe('records, consent and audited access (end to end)', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const port = (hook.address() as { port: number }).port;
-    hookSecret = (await net.client.createSubscription(who['dana']!, patient, `http://127.0.0.1:${port}/hook`))
-      .secret;
+    hookSecret = (
+      await net.client.health.createSubscription(who['dana']!, patient, `http://127.0.0.1:${port}/hook`)
+    ).secret;
     for (const name of ['dana', 'derm', 'erin']) {
       enc[name] = await generateEncryptionKeyPair();
       const r = await send(who[name]!, 'member.set-encryption-key', {
@@ -126,7 +127,7 @@ describe('records, consent and audited access (end to end)', () => {
 
   test('a practitioner writes records: validated, encrypted, registered with categories', async () => {
     for (const [name, resource] of Object.entries({ glucose, insulin, depression, allergy })) {
-      const r = await net.client.writeRecord(who['alice']!, patient, resource);
+      const r = await net.client.health.writeRecord(who['alice']!, patient, resource);
       ids[name] = r.recordId;
       txs.push(r.txId);
     }
@@ -142,7 +143,7 @@ describe('records, consent and audited access (end to end)', () => {
 
   test('invalid FHIR is refused with an OperationOutcome; others cannot write here', async () => {
     await assert.rejects(
-      net.client.writeRecord(who['alice']!, patient, { resourceType: 'Observation', status: 'bogus' }),
+      net.client.health.writeRecord(who['alice']!, patient, { resourceType: 'Observation', status: 'bogus' }),
       (e: unknown) => {
         const outcome = (e as HealthLedgerError).details?.['outcome'] as
           { resourceType: string; issue: unknown[] } | undefined;
@@ -155,11 +156,11 @@ describe('records, consent and audited access (end to end)', () => {
       },
     );
     await assert.rejects(
-      net.client.writeRecord(who['erin']!, patient, glucose),
+      net.client.health.writeRecord(who['erin']!, patient, glucose),
       (e: unknown) => (e as HealthLedgerError).code === 'UNAUTHORIZED_ROLE',
     );
     await assert.rejects(
-      net.client.writeRecord(who['alice']!, 'st-mary/nobody', glucose),
+      net.client.health.writeRecord(who['alice']!, 'st-mary/nobody', glucose),
       (e: unknown) => (e as HealthLedgerError).code === 'UNKNOWN_PATIENT',
     );
   });
@@ -182,7 +183,7 @@ describe('records, consent and audited access (end to end)', () => {
       categories: ['diabetes'],
     });
     assert.equal(a.code, 'VALID');
-    const released = await net.client.releaseRecords(who['erin']!, a.txId);
+    const released = await net.client.health.releaseRecords(who['erin']!, a.txId);
     assert.deepEqual(
       released.release.records.map((r) => r.id).sort(),
       [ids['glucose'], ids['insulin']].sort(),
@@ -206,7 +207,7 @@ describe('records, consent and audited access (end to end)', () => {
       ),
     );
     await assert.rejects(
-      net.client.releaseRecords(who['derm']!, a.txId),
+      net.client.health.releaseRecords(who['derm']!, a.txId),
       (e: unknown) => (e as HealthLedgerError).code === 'ACCESS_NOT_GRANTED',
     );
   });
@@ -229,11 +230,11 @@ describe('records, consent and audited access (end to end)', () => {
     });
     assert.equal(d.code, 'SENSITIVE_NOT_PERMITTED');
     await assert.rejects(
-      net.client.releaseRecords(who['derm']!, d.txId),
+      net.client.health.releaseRecords(who['derm']!, d.txId),
       (e: unknown) => (e as HealthLedgerError).code === 'ACCESS_NOT_GRANTED',
     );
     const general = await send(who['derm']!, 'access.request', { patient, purpose: 'treatment' });
-    const rel = await net.client.releaseRecords(who['derm']!, general.txId);
+    const rel = await net.client.health.releaseRecords(who['derm']!, general.txId);
     assert.ok(!rel.release.records.some((r) => r.id === ids['depression']), 'mental-health record withheld');
     assert.equal(rel.release.records.length, 3);
   });
@@ -247,7 +248,7 @@ describe('records, consent and audited access (end to end)', () => {
     });
     assert.equal(a.code, 'CONSENT_REVOKED');
     await assert.rejects(
-      net.client.releaseRecords(who['erin']!, a.txId),
+      net.client.health.releaseRecords(who['erin']!, a.txId),
       (e: unknown) => (e as HealthLedgerError).code === 'ACCESS_NOT_GRANTED',
     );
   });
@@ -259,7 +260,7 @@ describe('records, consent and audited access (end to end)', () => {
       durationMs: 4 * H,
     });
     assert.equal(bg.code, 'VALID');
-    const rel = await net.client.releaseRecords(who['erin']!, bg.txId);
+    const rel = await net.client.health.releaseRecords(who['erin']!, bg.txId);
     const types = (await openReleased(rel.release, who['erin']!.memberId, enc['erin']!.privateKey))
       .map((r) => r['resourceType'])
       .sort();
@@ -295,8 +296,8 @@ describe('records, consent and audited access (end to end)', () => {
   });
 
   test("the patient's trail lists every access, denial, grant, revoke and break-glass, with proofs that verify", async () => {
-    const { token } = await net.client.eventsToken(who['dana']!, patient);
-    const page = await net.client.events(patient, token);
+    const { token } = await net.client.health.eventsToken(who['dana']!, patient);
+    const page = await net.client.health.events(patient, token);
     const kinds = page.events.map((e) => e.kind);
     for (const k of ['consent.granted', 'access.granted', 'access.denied', 'consent.revoked', 'break-glass'])
       assert.ok(kinds.includes(k as never), `trail lacks ${k}: ${kinds.join(', ')}`);
@@ -306,21 +307,21 @@ describe('records, consent and audited access (end to end)', () => {
       'no health data in the trail',
     );
     // FHIR AuditEvents, each checked by the SDK against its proven ledger entry.
-    const audit = await net.client.auditEvents(patient, token);
+    const audit = await net.client.health.auditEvents(patient, token);
     assert.equal(audit.receipts.length, audit.bundle.entry?.length);
     assert.ok(audit.receipts.length >= 8);
     // Another patient's token cannot read Dana's trail.
     const other = await net.enroll('st-mary', 'p-other', 'patient');
-    const otherToken = (await net.client.eventsToken(other, other.memberId)).token;
+    const otherToken = (await net.client.health.eventsToken(other, other.memberId)).token;
     await assert.rejects(
-      net.client.events(patient, otherToken),
+      net.client.health.events(patient, otherToken),
       (e: unknown) => (e as HealthLedgerError).code === 'EVENTS_TOKEN_WRONG_PATIENT',
     );
   });
 
   test('notifications arrived: every trail event was delivered to the webhook, signed, in order', async () => {
-    const { token } = await net.client.eventsToken(who['dana']!, patient);
-    const trail = (await net.client.events(patient, token, undefined, 500)).events;
+    const { token } = await net.client.health.eventsToken(who['dana']!, patient);
+    const trail = (await net.client.health.events(patient, token, undefined, 500)).events;
     const deadline = Date.now() + 10_000;
     while (notified.length < trail.length && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 50));
@@ -347,7 +348,7 @@ describe('records, consent and audited access (end to end)', () => {
     });
     assert.equal(bg.code, 'PATIENT_ERASED');
     await assert.rejects(
-      net.client.writeRecord(who['alice']!, patient, glucose),
+      net.client.health.writeRecord(who['alice']!, patient, glucose),
       (e: unknown) => (e as HealthLedgerError).code === 'PATIENT_ERASED',
     );
     const pool = await VerifyPool.create({ threads: 1 });

@@ -8,7 +8,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { Resource } from '@medplum/fhirtypes';
 import { fromBase64Url } from '../../../protocol/bytes.js';
 import { PURPOSES } from '../core/vocabulary.js';
-import { openReleased } from '../../../sdk/client.js';
+import { openReleased } from '../sdk/index.js';
 import { describe } from './patient-view.js';
 import { errorText, explain, fmtTime, useSession } from '../../../portal/session.js';
 
@@ -36,7 +36,7 @@ export function ClinicianView() {
   const open = async (txId: string): Promise<{ grant: Record<string, unknown>; records: Resource[] }> => {
     if (!s.vault?.encryption)
       throw new Error('Your record key is not in this vault: import your .enc.json file.');
-    const rel = await s.client.releaseRecords(s.identity!, txId);
+    const rel = await s.client.health.releaseRecords(s.identity!, txId);
     const key = fromBase64Url(s.vault.encryption.privateKey);
     // This node's custodian's records, then what other organizations' custodians released.
     const bundles = [rel.release, ...(rel.others ?? []).map((o) => o.release)];

@@ -11,7 +11,7 @@ import { PURPOSES } from '../core/vocabulary.js';
 import type { PatientEventWire } from '../../../protocol/api.js';
 import { classify } from '../core/fhir/classify.js';
 import { consentFromFhir } from '../core/fhir/consent.js';
-import { openReleased } from '../../../sdk/client.js';
+import { openReleased } from '../sdk/index.js';
 import { BarChart, LineChart, type Point } from '../../../portal/charts.js';
 import { errorText, explain, fmtTime, orgName, useSession } from '../../../portal/session.js';
 
@@ -77,7 +77,7 @@ export function PatientView() {
   };
 
   const loadConsents = useCallback(async () => {
-    const b = await s.client.consents(s.identity!, patient);
+    const b = await s.client.health.consents(s.identity!, patient);
     setConsents((b.entry ?? []).map((e) => e.resource!).filter(Boolean));
   }, [s, patient]);
 
@@ -103,15 +103,12 @@ export function PatientView() {
     void (async () => {
       try {
         await loadConsents();
-        const { token } = await s.client.eventsToken(s.identity!, patient);
-        const page = await s.client.events(patient, token, 0, 1000);
+        const { token } = await s.client.health.eventsToken(s.identity!, patient);
+        const page = await s.client.health.events(patient, token, 0, 1000);
         if (closed) return;
         setEvents(page.events);
         void verify(page.events.map((e) => e.txId));
-        const [org, member] = patient.split('/');
-        source = new EventSource(
-          `/v1/patients/${org}/${member}/stream?token=${encodeURIComponent(token)}&after=${page.next}`,
-        );
+        source = new EventSource(s.client.health.eventStreamUrl(patient, token, page.next));
         const onEvent = (m: MessageEvent<string>) => {
           const e = JSON.parse(m.data) as PatientEventWire;
           setEvents((list) => (list.some((x) => x.seq === e.seq) ? list : [...list, e]));
@@ -138,7 +135,7 @@ export function PatientView() {
         s.client.sign(s.identity!, 'access.request', { patient, purpose: 'treatment' }),
       );
       if (c.code !== 'VALID') return `Could not open your records: ${explain(c.code)}`;
-      const rel = await s.client.releaseRecords(s.identity!, c.txId);
+      const rel = await s.client.health.releaseRecords(s.identity!, c.txId);
       const key = fromBase64Url(s.vault.encryption.privateKey);
       // Every custodian's records: this node's, then other organizations' (fetched by this node).
       const resources: Resource[] = [];

@@ -68,9 +68,11 @@ export function registerSupplyCommands(program: Command, h: CliHelpers): void {
     .addOption(nodeOpt())
     .addOption(jsonOpt())
     .action(async (dir: string, file: string, o: { as: string; node?: string; json?: boolean }) => {
-      const results = await h
-        .clientFor(dir, o.node)
-        .captureEpcis(identityFromFile(readIdentity(dir, o.as)), readJsonFile(file));
+      const results = await h.clientFor(dir, o.node).supply.captureEpcis(
+        identityFromFile(readIdentity(dir, o.as)),
+        // Any JSON: the node's EPCIS intake validates the document's shape and says what is wrong.
+        readJsonFile(file) as object,
+      );
       h.print(!!o.json, results, () =>
         results
           .map(
@@ -122,7 +124,7 @@ export function registerSupplyCommands(program: Command, h: CliHelpers): void {
         dir: string,
         o: { gtin: string; serial: string; lot: string; expiry: string; node?: string; json?: boolean },
       ) => {
-        const r = await h.clientFor(dir, o.node).verifyProduct(o);
+        const r = await h.clientFor(dir, o.node).supply.verifyProduct(o);
         h.print(!!o.json, r, () =>
           r.data.verified
             ? `verified (status ${r.detail.status}, height ${r.detail.height})`
@@ -140,7 +142,7 @@ export function registerSupplyCommands(program: Command, h: CliHelpers): void {
     .addOption(nodeOpt())
     .addOption(jsonOpt())
     .action(async (dir: string, id: string, o: { node?: string; json?: boolean }) => {
-      const { timeline } = await h.clientFor(dir, o.node).supplyHistory(id);
+      const { timeline } = await h.clientFor(dir, o.node).supply.supplyHistory(id);
       h.print(!!o.json, timeline, () =>
         [
           `${timeline.epc}: ${String(timeline.record['status'] ?? '')}, custodian ${String(timeline.record['custodian'] ?? '—')}`,
@@ -219,8 +221,8 @@ export function registerSupplyCommands(program: Command, h: CliHelpers): void {
     .addOption(jsonOpt())
     .action(async (dir: string, o: { as: string; after: number; node?: string; json?: boolean }) => {
       const client = h.clientFor(dir, o.node);
-      const { token } = await client.supplyAlertsToken(identityFromFile(readIdentity(dir, o.as)));
-      const page = await client.supplyAlerts(token, o.after);
+      const { token } = await client.supply.supplyAlertsToken(identityFromFile(readIdentity(dir, o.as)));
+      const page = await client.supply.supplyAlerts(token, o.after);
       h.print(
         !!o.json,
         page,

@@ -96,7 +96,7 @@ describe('supply chain over HTTP', () => {
   after(() => net.destroy());
 
   const capture = async (who: Identity, d: Record<string, unknown>) => {
-    const [r] = await net.client.captureEpcis(who, d);
+    const [r] = await net.client.supply.captureEpcis(who, d);
     return r!;
   };
 
@@ -122,11 +122,11 @@ describe('supply chain over HTTP', () => {
     }
     // Before dispensing, the pharmacist verifies the package (VRS shape).
     const q = { gtin: GTIN, serial: '1', lot: 'L1', expiry: EXPIRY, corrUUID: 'a1b2c3' };
-    const v = await c.verifyProduct(q);
+    const v = await c.supply.verifyProduct(q);
     assert.deepEqual(v.data, { verified: true });
     assert.equal(v.corrUUID, 'a1b2c3');
     assert.equal((await capture(m.pharm, dispensing(CP.pharm, [item('1')]))).code, 'VALID');
-    const after = await c.verifyProduct(q);
+    const after = await c.supply.verifyProduct(q);
     assert.deepEqual(after.data, { verified: false, additionalInfo: 'ALREADY_DISPENSED' });
     // GS1 form of the VRS request: ?exp=YYMMDD.
     const res = await fetch(`${net.url}/v1/supply/verify/01/${GTIN}/10/L1/21/2?exp=300131`);
@@ -134,7 +134,7 @@ describe('supply chain over HTTP', () => {
     assert.deepEqual(((await res.json()) as { data: unknown }).data, { verified: true });
 
     // The timeline, every entry proven by its verified receipt.
-    const { timeline, receipts } = await c.supplyHistory(item('1'));
+    const { timeline, receipts } = await c.supply.supplyHistory(item('1'));
     assert.deepEqual(
       timeline.entries.map((e) => e.step),
       ['commission', 'pack', 'pack', 'ship', 'receive', 'unpack', 'ship', 'receive', 'unpack', 'dispense'],
@@ -142,30 +142,30 @@ describe('supply chain over HTTP', () => {
     assert.equal(receipts.length, timeline.entries.length);
     assert.ok(receipts.every((r) => r.code === 'VALID' && r.tx.body.type === 'supply.event'));
     // The same package by its GS1 Digital Link.
-    const dl = await c.supplyHistory(`https://id.gs1.org/01/${GTIN}/21/1`, { verify: false });
+    const dl = await c.supply.supplyHistory(`https://id.gs1.org/01/${GTIN}/21/1`, { verify: false });
     assert.equal(dl.timeline.epc, timeline.epc);
   });
 
   test('a counterfeit is flagged, quarantined, and reaches the alert feed; the owner clears it', async () => {
     const c = net.client;
-    const { token } = await c.supplyAlertsToken(m.fda);
-    const before = await c.supplyAlerts(token);
+    const { token } = await c.supply.supplyAlertsToken(m.fda);
+    const before = await c.supply.supplyAlerts(token);
     // Package 1 was dispensed at pharm; the same serial turns up dispensed at pharm2.
     const r = await capture(m.pharm2, dispensing(CP.pharm2, [item('1')]));
     assert.equal(r.code, 'VALID');
     assert.equal(r.alerts.length, 1);
-    const alert = await c.supplyAlert(r.alerts[0]!);
+    const alert = await c.supply.supplyAlert(r.alerts[0]!);
     assert.deepEqual(alert['reasons'], ['DISPENSED_TWICE']);
     assert.equal(alert['owner'], 'acme');
     // Package 2 is on pharm's shelf; pharm2 claims to dispense it too: two places at once.
     const r2 = await capture(m.pharm2, dispensing(CP.pharm2, [item('2')]));
-    const v = await c.verifyProduct({ gtin: GTIN, serial: '2', lot: 'L1', expiry: EXPIRY });
+    const v = await c.supply.verifyProduct({ gtin: GTIN, serial: '2', lot: 'L1', expiry: EXPIRY });
     assert.deepEqual(v.data, { verified: false, additionalInfo: 'SUSPECT' });
     assert.equal(v.detail.alert, r2.alerts[0]);
     // The owner and the regulator see both in the feed.
-    const owner = await c.supplyAlertsToken(m.acme);
+    const owner = await c.supply.supplyAlertsToken(m.acme);
     for (const t of [token, owner.token]) {
-      const page = await c.supplyAlerts(t, before.next);
+      const page = await c.supply.supplyAlerts(t, before.next);
       assert.deepEqual(
         page.events.map((e) => [e.kind, e.detail['reasons']]),
         [
@@ -177,7 +177,7 @@ describe('supply chain over HTTP', () => {
     }
     // A pharmacy employee cannot follow patients' trails with a supply token, nor vice versa.
     await assert.rejects(
-      c.events('acme/packer', token),
+      c.health.events('acme/packer', token),
       (e: HealthLedgerError) => e.code === 'EVENTS_TOKEN_WRONG_PATIENT',
     );
     // The owner investigates and clears package 2 (pharm2's report was an error).
@@ -186,10 +186,13 @@ describe('supply chain over HTTP', () => {
       resolution: 'cleared',
     });
     assert.equal(clear.code, 'VALID');
-    assert.deepEqual((await c.verifyProduct({ gtin: GTIN, serial: '2', lot: 'L1', expiry: EXPIRY })).data, {
-      verified: true,
-    });
-    const page = await c.supplyAlerts(owner.token, before.next);
+    assert.deepEqual(
+      (await c.supply.verifyProduct({ gtin: GTIN, serial: '2', lot: 'L1', expiry: EXPIRY })).data,
+      {
+        verified: true,
+      },
+    );
+    const page = await c.supply.supplyAlerts(owner.token, before.next);
     assert.equal(page.events.at(-1)?.kind, 'supply.cleared');
   });
 
@@ -212,9 +215,9 @@ describe('supply chain over HTTP', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     try {
       const port = (hook.address() as { port: number }).port;
-      secret = (await c.createSupplySubscription(m.fda, `http://127.0.0.1:${port}/supply`)).secret;
-      const { token } = await c.supplyAlertsToken(m.acme);
-      const latest = (await c.supplyAlerts(token, 0, 1000)).next;
+      secret = (await c.supply.createSupplySubscription(m.fda, `http://127.0.0.1:${port}/supply`)).secret;
+      const { token } = await c.supply.supplyAlertsToken(m.acme);
+      const latest = (await c.supply.supplyAlerts(token, 0, 1000)).next;
       const ac = new AbortController();
       const sse = await fetch(`${net.url}/v1/supply/alerts/stream?token=${token}&after=${latest}`, {
         signal: ac.signal,
@@ -250,14 +253,17 @@ describe('supply chain over HTTP', () => {
     const r = await c.sendAndVerify(m.acme, 'supply.recall', { gtin: GTIN, lot: 'L1', reason: 'quality' });
     assert.equal(r.code, 'VALID');
     for (const serial of ['2', '3', '4'])
-      assert.deepEqual((await c.verifyProduct({ gtin: GTIN, serial, lot: 'L1', expiry: EXPIRY })).data, {
-        verified: false,
-        additionalInfo: 'RECALLED',
-      });
+      assert.deepEqual(
+        (await c.supply.verifyProduct({ gtin: GTIN, serial, lot: 'L1', expiry: EXPIRY })).data,
+        {
+          verified: false,
+          additionalInfo: 'RECALLED',
+        },
+      );
     const refused = await capture(m.pharm, dispensing(CP.pharm, [item('2')]));
     assert.equal(refused.code, 'PACKAGE_RECALLED');
-    const { token } = await c.supplyAlertsToken(m.dist);
-    const feed = await c.supplyAlerts(token);
+    const { token } = await c.supply.supplyAlertsToken(m.dist);
+    const feed = await c.supply.supplyAlerts(token);
     const recall = feed.events.find((e) => e.kind === 'supply.recalled');
     assert.equal(recall?.detail['packages'], 4);
   });
@@ -272,7 +278,7 @@ describe('supply chain over HTTP', () => {
     // Not EPCIS: the schema error, by JSON Pointer.
     const bad = commissioning(['5']);
     delete (bad['epcisBody'] as { eventList: Record<string, unknown>[] }).eventList[0]!['eventTime'];
-    await assert.rejects(c.captureEpcis(m.acme, bad), (e: HealthLedgerError) => {
+    await assert.rejects(c.supply.captureEpcis(m.acme, bad), (e: HealthLedgerError) => {
       assert.equal(e.code, 'INVALID_EPCIS');
       const errors = e.details?.['errors'] as { path: string }[];
       assert.ok(
@@ -289,7 +295,7 @@ describe('supply chain over HTTP', () => {
         location: sgln(CP.fda),
       }),
     );
-    await assert.rejects(c.captureEpcis(m.fda, wrongCheck), (e: HealthLedgerError) => {
+    await assert.rejects(c.supply.captureEpcis(m.fda, wrongCheck), (e: HealthLedgerError) => {
       assert.equal(e.code, 'EPCIS_NOT_RECORDABLE');
       assert.match(e.message, /BAD_IDENTIFIER.*BAD_CHECK_DIGIT/);
       return true;
@@ -299,7 +305,7 @@ describe('supply chain over HTTP', () => {
     delete (noParty['epcisBody'] as { eventList: Record<string, unknown>[] }).eventList[0]![
       'destinationList'
     ];
-    await assert.rejects(c.captureEpcis(m.acme, noParty), (e: HealthLedgerError) =>
+    await assert.rejects(c.supply.captureEpcis(m.acme, noParty), (e: HealthLedgerError) =>
       e.message.includes('NO_PARTY'),
     );
     // VRS requests with a wrong GTIN check digit or characters outside GS1 CSET 82.
@@ -319,7 +325,7 @@ describe('supply chain over HTTP', () => {
     // A patient may not follow the supply feed.
     const patient = await net.enroll('acme', 'p-1', 'patient');
     await assert.rejects(
-      c.supplyAlertsToken(patient),
+      c.supply.supplyAlertsToken(patient),
       (e: HealthLedgerError) => e.code === 'NOT_SUPPLY_PARTY',
     );
   });
@@ -353,7 +359,7 @@ describe('supply chain over HTTP', () => {
   test('facts derived locally equal the node’s intake (the signer signs what it saw)', async () => {
     const d = shipping(CP.dist, [sscc('2')], CP.pharm);
     const local = supplyFactsOf((d['epcisBody'] as { eventList: never[] }).eventList[0]!, d['@context']);
-    const remote = await net.client.supplyFacts(d);
+    const remote = await net.client.supply.supplyFacts(d);
     assert.deepEqual(remote.results, [{ index: 0, ok: true, facts: local }]);
   });
 });

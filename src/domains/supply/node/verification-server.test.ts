@@ -48,12 +48,15 @@ describe('verification servers', () => {
 
   test('answers from the ledger, seeing each commit at once (caches dropped on commit)', async () => {
     const q = { gtin: GTIN, serial: '1', lot: 'L1', expiry: EXPIRY };
-    assert.deepEqual((await vs.verifyProduct(q)).data, { verified: false, additionalInfo: 'UNKNOWN_SERIAL' });
+    assert.deepEqual((await vs.supply.verifyProduct(q)).data, {
+      verified: false,
+      additionalInfo: 'UNKNOWN_SERIAL',
+    });
     const c = await commission(['1', '2'], 'L1');
     assert.equal(c.code, 'VALID');
     // Many requests, so both processes answer; every one after the commit must see it.
     for (let i = 0; i < 20; i++) {
-      const r = await vs.verifyProduct(q);
+      const r = await vs.supply.verifyProduct(q);
       assert.deepEqual(r.data, { verified: true });
       assert.ok(r.detail.height >= c.height);
     }
@@ -64,11 +67,11 @@ describe('verification servers', () => {
     });
     assert.equal(recall.code, 'VALID');
     for (let i = 0; i < 20; i++)
-      assert.deepEqual((await vs.verifyProduct({ ...q, serial: String(1 + (i % 2)) })).data, {
+      assert.deepEqual((await vs.supply.verifyProduct({ ...q, serial: String(1 + (i % 2)) })).data, {
         verified: false,
         additionalInfo: 'RECALLED',
       });
-    const t = await vs.supplyHistory(`sgtin:${GTIN}.1`, { verify: false });
+    const t = await vs.supply.supplyHistory(`sgtin:${GTIN}.1`, { verify: false });
     assert.deepEqual(
       t.timeline.entries.map((e) => e.step),
       ['commission', 'recall'],
