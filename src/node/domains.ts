@@ -1,0 +1,11 @@
+/**
+ * The node layer's domain manifest: each domain's node-side parts, by domain name. Adding a domain
+ * means one line here (and in the other layers' manifests; a test checks they all agree with
+ * src/domains/).
+ * @module
+ */
+import { healthProjection } from '../domains/health/node/projection.js';
+import { supplyProjection } from '../domains/supply/node/projection.js';
+
+/** Each domain's share of the event index (see events/projection.ts), in indexing order. */
+export const DOMAIN_PROJECTIONS = { health: healthProjection, supply: supplyProjection } as const;
