@@ -5,6 +5,8 @@
  * @module
  */
 import type { Contract } from './contract.js';
+// Every process that runs contracts (nodes, the API, the CLI) thereby knows every domain's error codes.
+import '../core/domains.js';
 import { contracts as health } from '../domains/health/contracts/index.js';
 import { contracts as supply } from '../domains/supply/contracts/index.js';
 

@@ -20,6 +20,8 @@ import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import type { Block, BlockHeader, SignedCheckpoint } from '../protocol/block.js';
 import { fromBase64Url } from '../protocol/bytes.js';
 import { HealthLedgerError, type ApiErrorBody, type ApiErrorCode } from '../protocol/errors.js';
+// Registers every domain's error codes: the SDK throws them as the server sends them.
+import '../core/domains.js';
 import { genesisHash, validateGenesis, type Genesis, type ValidatedGenesis } from '../protocol/genesis.js';
 import { attestationOrg, type Attestation } from '../protocol/attestation.js';
 import {
