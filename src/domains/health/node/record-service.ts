@@ -22,6 +22,8 @@ import { BlobStore } from './blob-store.js';
 import type { Database as Db } from 'better-sqlite3';
 import { fromBase64Url, fromUtf8, utf8 } from '../../../protocol/bytes.js';
 import { HealthLedgerError } from '../../../protocol/errors.js';
+// Registers the health codes thrown here, whoever loads this service.
+import '../core/errors.js';
 import { canonicalize } from '../../../protocol/jcs.js';
 import { createTxBody, signTx, type SignedTx } from '../../../protocol/tx.js';
 import {
