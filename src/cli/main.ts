@@ -22,7 +22,7 @@ import { createIdentity, initHome } from './home-init.js';
 import { issueCertificateFor } from '../node/identities.js';
 import { serveHome } from './serve.js';
 import { runDemo } from './demo.js';
-import { registerSupplyCommands } from '../domains/supply/cli/commands.js';
+import { DOMAIN_COMMANDS } from './domains.js';
 import { networkDown, networkUp } from './network.js';
 
 const program = new Command();
@@ -377,53 +377,6 @@ tx.command('receipt')
     );
   });
 
-program
-  .command('import')
-  .description('import FHIR Bundles (transaction, batch, collection) for a patient, with a progress bar')
-  .argument('<dir>')
-  .argument('<files...>', 'Bundle JSON files')
-  .requiredOption('--as <memberId>', 'importing practitioner (identity in DIR)')
-  .requiredOption('--patient <memberId>', 'the patient the bundles belong to')
-  .addOption(nodeOpt())
-  .addOption(jsonOpt())
-  .action(
-    async (
-      dir: string,
-      files: string[],
-      o: { as: string; patient: string; node?: string; json?: boolean },
-    ) => {
-      const client = clientFor(dir, o.node);
-      const who = identityFromFile(readIdentity(dir, o.as));
-      const bar = o.json
-        ? null
-        : new cliProgress.SingleBar(
-            {
-              stream: process.stderr,
-              format: 'importing [{bar}] {value}/{total} bundles | {resources} resources',
-              noTTYOutput: true,
-              notTTYSchedule: 2000,
-            },
-            cliProgress.Presets.shades_classic,
-          );
-      bar?.start(files.length, 0, { resources: 0 });
-      const results: { file: string; records: number }[] = [];
-      let resources = 0;
-      for (const file of files) {
-        const bundle = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-        const r = await client.health.importBundle(who, o.patient, bundle);
-        resources += r.records.length;
-        results.push({ file, records: r.records.length });
-        bar?.increment(1, { resources });
-      }
-      bar?.stop();
-      print(
-        !!o.json,
-        { patient: o.patient, bundles: results, resources },
-        () => `imported ${resources} resources from ${files.length} bundle(s) for ${o.patient}`,
-      );
-    },
-  );
-
 const proof = program.command('proof').description('Merkle log proofs, verified locally');
 proof
   .command('consistency')
@@ -458,7 +411,8 @@ proof
     );
   });
 
-registerSupplyCommands(program, { clientFor, print });
+// Each domain's commands, from the CLI manifest.
+for (const register of Object.values(DOMAIN_COMMANDS)) register(program, { clientFor, print });
 
 const network = program
   .command('network')

@@ -13,6 +13,7 @@ import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
 import { systemClock } from '../node/ordering/orderer.js';
 import { RecordService } from '../domains/health/node/record-service.js';
 import { ensureCustodian } from '../domains/health/node/custodian.js';
+import { eraseOnRequest } from '../domains/health/node/erasure.js';
 import { join } from 'node:path';
 import { EventsService, type EventsServiceOptions } from '../node/events/events-service.js';
 import { SupplyService, loadEpcisSchema } from '../domains/supply/node/supply-service.js';
@@ -49,129 +50,123 @@ export async function serveHome(
 ): Promise<Served> {
   const { genesis, config, nodeKey } = loadHome(dir);
   const log = overrides.log ?? jsonLog;
-  const running = await startEmbeddedNode({
-    storePath: homePaths(dir).store,
-    genesis,
-    nodeId: config.nodeId,
-    nodeKey,
-    log,
-    ...(config.verifyThreads !== undefined ? { verifyThreads: config.verifyThreads } : {}),
-    ...(config.etcdEndpoints ? { etcdEndpoints: config.etcdEndpoints } : {}),
-    ...(config.etcdTls ? { etcdTls: readEtcdTls(dir, config.etcdTls) } : {}),
-    ...(config.compactEveryMs !== undefined ? { compactEveryMs: config.compactEveryMs } : {}),
-    ...(config.keepBatches !== undefined ? { keepBatches: config.keepBatches } : {}),
-  });
-  let records: RecordService;
+  // Each part pushes its closer as it starts; a failed start or close() unwinds them in reverse.
+  const closers = new CloserStack(log);
   try {
+    const running = await startEmbeddedNode({
+      storePath: homePaths(dir).store,
+      genesis,
+      nodeId: config.nodeId,
+      nodeKey,
+      log,
+      ...(config.verifyThreads !== undefined ? { verifyThreads: config.verifyThreads } : {}),
+      ...(config.etcdEndpoints ? { etcdEndpoints: config.etcdEndpoints } : {}),
+      ...(config.etcdTls ? { etcdTls: readEtcdTls(dir, config.etcdTls) } : {}),
+      ...(config.compactEveryMs !== undefined ? { compactEveryMs: config.compactEveryMs } : {}),
+      ...(config.keepBatches !== undefined ? { keepBatches: config.keepBatches } : {}),
+    });
+    closers.push(() => running.close());
     const custodian = await ensureCustodian(dir, config.orgId, running.node, systemClock);
-    records = new RecordService(
+    const records = new RecordService(
       join(homePaths(dir).data, 'records.sqlite'),
       running.node,
       custodian,
       systemClock,
       log,
     );
-  } catch (e) {
-    await running.close();
-    throw e;
-  }
-  // A committed erasure request is carried out here at once: keys destroyed, then the tombstone.
-  running.node.onBlock((block) => {
-    block.txs.forEach((t, i) => {
-      if (t.body.type === 'erasure.request' && block.codes[i] === 'VALID') {
-        const patient = (t.body.payload as { patient: string }).patient;
-        records
-          .erase(patient)
-          .catch((e: unknown) => log('records.erase.failed', { patient, error: (e as Error).message }));
-      }
+    closers.push(() => records.close());
+    closers.push(eraseOnRequest(running.node, records, log));
+    // Patient events: the index catches up with the ledger before the API serves it.
+    const events = await EventsService.start(dir, running.node, { ...overrides.events, log });
+    closers.push(() => events.close());
+    const epcisSchema = overrides.epcisSchema ?? loadEpcisSchema();
+    const supply = new SupplyService(running.node, {
+      clock: systemClock,
+      ...(epcisSchema ? { epcisSchema } : {}),
     });
-  });
-  // Patient events: the index catches up with the ledger before the API serves it.
-  let events: EventsService;
-  try {
-    events = await EventsService.start(dir, running.node, { ...overrides.events, log });
-  } catch (e) {
-    records.close();
-    await running.close();
-    throw e;
-  }
-  const epcisSchema = overrides.epcisSchema ?? loadEpcisSchema();
-  const supply = new SupplyService(running.node, {
-    clock: systemClock,
-    ...(epcisSchema ? { epcisSchema } : {}),
-  });
-  // With other organizations' nodes in the genesis, this node fetches their records for its users.
-  const hasPeers = running.node.genesis.genesis.orgs.some(
-    (o) => o.id !== config.orgId && o.nodes.some((n) => n.endpoint),
-  );
-  const app = await buildApp(running.node, {
-    records,
-    events,
-    supply,
-    attestations: running.attestations,
-    ...(hasPeers
-      ? {
-          peer: {
-            genesis: running.node.genesis,
-            ownOrg: config.orgId,
-            nodeId: config.nodeId,
-            sign: nativeSigner(nodeKey),
-            snapshot: () => createSnapshot(running.store, join(homePaths(dir).data, 'snapshot.tmp')),
-          },
-        }
-      : {}),
-  });
-  const host = overrides.host ?? config.host;
-  const port = overrides.port ?? config.port;
-  let address: string;
-  try {
-    address = await app.listen({ host, port });
-  } catch (e) {
-    await running.node.stop();
-    await events.close();
-    records.close();
-    await running.close();
-    throw e;
-  }
-  log('api.listening', { url: address });
-  let verification: { url: string; stop(): Promise<void> } | null = null;
-  if ((config.verificationServers ?? 0) > 0) {
-    try {
-      verification = await startVerificationServers(homePaths(dir).store, {
+    closers.push(() => supply.close());
+    // Ordering stops before the services close, so the last blocks reach the event index.
+    closers.push(() => running.node.stop());
+    // With other organizations' nodes in the genesis, this node fetches their records for its users.
+    const hasPeers = running.node.genesis.genesis.orgs.some(
+      (o) => o.id !== config.orgId && o.nodes.some((n) => n.endpoint),
+    );
+    const app = await buildApp(running.node, {
+      records,
+      events,
+      supply,
+      attestations: running.attestations,
+      ...(hasPeers
+        ? {
+            peer: {
+              genesis: running.node.genesis,
+              ownOrg: config.orgId,
+              nodeId: config.nodeId,
+              sign: nativeSigner(nodeKey),
+              snapshot: () => createSnapshot(running.store, join(homePaths(dir).data, 'snapshot.tmp')),
+            },
+          }
+        : {}),
+    });
+    closers.push(() => app.close());
+    const host = overrides.host ?? config.host;
+    const port = overrides.port ?? config.port;
+    const address = await app.listen({ host, port });
+    log('api.listening', { url: address });
+    let verification: { url: string; stop(): Promise<void> } | null = null;
+    if ((config.verificationServers ?? 0) > 0) {
+      const v = await startVerificationServers(homePaths(dir).store, {
         count: config.verificationServers!,
         host,
         port: config.verificationPort ?? 0,
       });
-    } catch (e) {
-      await app.close();
-      await running.node.stop();
-      supply.close();
-      await events.close();
-      records.close();
-      await running.close();
-      throw e;
+      closers.push(() => v.stop());
+      verification = v;
+      log('verification.listening', { url: verification.url, servers: config.verificationServers });
     }
-    log('verification.listening', { url: verification.url, servers: config.verificationServers });
+    return {
+      running,
+      records,
+      events,
+      supply,
+      app,
+      url: address,
+      verificationUrl: verification?.url ?? null,
+      close: () => closers.close(),
+    };
+  } catch (e) {
+    await closers.close().catch(() => {});
+    throw e;
   }
-  return {
-    running,
-    records,
-    events,
-    supply,
-    app,
-    url: address,
-    verificationUrl: verification?.url ?? null,
-    async close() {
-      await verification?.stop();
-      await app.close();
-      // Stop ordering first (the last blocks reach the event index), then events, then the store.
-      await running.node.stop();
-      supply.close();
-      await events.close();
-      await running.close();
-      records.close();
-    },
-  };
+}
+
+/** Closers run last-pushed first, once, however often {@link close} is called. */
+class CloserStack {
+  private readonly closers: (() => unknown)[] = [];
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly log: (e: string, f: Record<string, unknown>) => void) {}
+
+  push(closer: () => unknown): void {
+    this.closers.push(closer);
+  }
+
+  /** Runs every closer in reverse (one failing does not skip the rest); rejects with the first failure. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      let first: unknown;
+      for (const c of this.closers.splice(0).reverse()) {
+        try {
+          await c();
+        } catch (e) {
+          this.log('node.close.failed', { error: (e as Error).message });
+          first ??= e;
+        }
+      }
+      if (first !== undefined) throw first;
+    })();
+    return this.closing;
+  }
 }
 
 /**

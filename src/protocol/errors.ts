@@ -4,8 +4,18 @@
  * @module
  */
 
-/** API error codes (returned by the HTTP API and thrown by the SDK). */
-export const ApiErrorCodes = {
+/** What a code means: its HTTP status and one-line meaning. */
+export interface ErrorCodeSpec {
+  readonly status: number;
+  readonly message: string;
+}
+
+/**
+ * The codes every domain shares (envelope, signer, ledger, events, ordering). Each domain declares
+ * its own in src/domains/<d>/core/errors.ts and registers them ({@link registerErrorCodes}):
+ * protocol/ imports no domain, yet one table serves the API, the SDK and docs/errors.md.
+ */
+export const SharedErrorCodes = {
   MALFORMED_REQUEST: {
     status: 400,
     message: 'The request body, query or path does not match the route schema.',
@@ -57,26 +67,6 @@ export const ApiErrorCodes = {
     message: 'The node is starting, stopping or has halted writes; retry later.',
   },
   OVERLOADED: { status: 503, message: 'The node has too many pending transactions; retry later.' },
-  INVALID_FHIR: {
-    status: 400,
-    message: 'The resource is not valid FHIR R4; details.outcome is an OperationOutcome naming the problem.',
-  },
-  UNKNOWN_PATIENT: { status: 404, message: 'No enrolled patient with this id.' },
-  ENCRYPTION_KEY_MISSING: {
-    status: 409,
-    message: 'The recipient has not published an encryption key (member.set-encryption-key).',
-  },
-  ACCESS_NOT_GRANTED: {
-    status: 403,
-    message:
-      'No committed access grant for this requester under that transaction id (it was denied, or is not theirs).',
-  },
-  ACCESS_EXPIRED: { status: 403, message: 'The access grant has expired; request access again.' },
-  PATIENT_ERASED: { status: 410, message: "The patient's records were erased (crypto-shredded)." },
-  ERASURE_NOT_REQUESTED: {
-    status: 409,
-    message: 'Erasure can run only after the patient requested it on the ledger.',
-  },
   EVENTS_TOKEN_MISSING: {
     status: 401,
     message: 'No events token: send `Authorization: Bearer <token>` (or `?token=` on the event stream).',
@@ -93,19 +83,9 @@ export const ApiErrorCodes = {
     status: 403,
     message: "The events token was issued for another patient's events (or for the supply alert feed).",
   },
-  NOT_PATIENT_PROXY_OR_AUDITOR: {
-    status: 403,
-    message:
-      "Only the patient, a proxy they named, or an auditor of the patient's organization may follow the patient's events.",
-  },
   INVALID_WEBHOOK_URL: {
     status: 400,
     message: 'The webhook URL must be an absolute http(s) URL without credentials, at most 2048 characters.',
-  },
-  AUDIT_EVENT_MISMATCH: {
-    status: 502,
-    message:
-      'SDK: an exported AuditEvent does not match the ledger entry its verified receipt proves (the node misreported it).',
   },
   NODE_AUTH_FAILED: {
     status: 401,
@@ -116,44 +96,42 @@ export const ApiErrorCodes = {
     status: 503,
     message: 'The ordering service (etcd) cannot be reached or has no quorum; nothing was ordered.',
   },
-  BAD_GS1_KEY: {
-    status: 400,
-    message: 'A GS1 identifier is malformed or its check digit is wrong (details name the GS1 error code).',
-  },
-  EPC_NOT_FOUND: { status: 404, message: 'No package or container with this identifier is on the ledger.' },
-  SUPPLY_ALERT_NOT_FOUND: { status: 404, message: 'No supply alert with this id.' },
-  SUPPLY_EVENT_NOT_FOUND: {
-    status: 404,
-    message: 'No applied supply transaction with this id (unknown, refused, or not a supply transaction).',
-  },
-  NOT_SUPPLY_PARTY: {
-    status: 403,
-    message: 'Only manufacturers, distributors, dispensers and regulators may follow supply alerts.',
-  },
-  INVALID_EPCIS: {
-    status: 400,
-    message: 'The EPCIS document fails the EPCIS 2.0 JSON Schema (details list each error by JSON Pointer).',
-  },
-  EPCIS_NOT_RECORDABLE: {
-    status: 422,
-    message: 'An EPCIS event cannot be reduced to ledger facts (details name the supply fact error code).',
-  },
-  EPCIS_SCHEMA_UNAVAILABLE: {
-    status: 503,
-    message: 'This node was started without the EPCIS 2.0 JSON Schema (HEALTHLEDGER_EPCIS_SCHEMA).',
-  },
-  SUPPLY_TIMELINE_MISMATCH: {
-    status: 502,
-    message:
-      'SDK: a timeline entry does not match the transaction its verified receipt proves (the node misreported it).',
-  },
   INTERNAL: {
     status: 500,
     message: 'An unexpected server fault (a bug): reported, never caused by client input.',
   },
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies Record<string, ErrorCodeSpec>;
 
-export type ApiErrorCode = keyof typeof ApiErrorCodes;
+/**
+ * Every error code by name, for types. Domains add theirs by augmenting this interface next to
+ * their registration, so `HealthLedgerError` takes any code while protocol/ lists only its own.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface ErrorCodeTable extends Readonly<typeof SharedErrorCodes> {}
+
+export type ApiErrorCode = keyof ErrorCodeTable;
+
+/**
+ * API error codes (returned by the HTTP API and thrown by the SDK): the shared ones and every
+ * registered domain's. A domain's codes are here once its core/errors.ts has loaded; the browser-safe
+ * manifest src/core/domains.ts loads them all, and the contract registry loads that.
+ */
+export const ApiErrorCodes: ErrorCodeTable = { ...SharedErrorCodes } as ErrorCodeTable;
+
+/**
+ * Adds a domain's codes to {@link ApiErrorCodes} (when its core/errors.ts loads) and returns them.
+ * A code defined twice with another meaning is a bug, refused at load.
+ */
+export function registerErrorCodes<T extends Record<string, ErrorCodeSpec>>(codes: T): T {
+  const table = ApiErrorCodes as unknown as Record<string, ErrorCodeSpec>;
+  for (const [code, spec] of Object.entries(codes)) {
+    const known = table[code];
+    if (known !== undefined && (known.status !== spec.status || known.message !== spec.message))
+      throw new Error(`error code ${code} is defined twice`);
+    table[code] = spec;
+  }
+  return codes;
+}
 
 /** An error with a documented code. Thrown across layers; rendered by the API as `{ error }`. */
 export class HealthLedgerError extends Error {

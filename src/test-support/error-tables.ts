@@ -1,5 +1,6 @@
 /** Every documented error-code table, by section: the source of docs/errors.md and its test. */
-import { ApiErrorCodes } from '../protocol/errors.js';
+import { SharedErrorCodes } from '../protocol/errors.js';
+import { DOMAIN_ERROR_CODES } from '../core/domains.js';
 import { ContractCodes, EnvelopeCodes } from '../protocol/validation.js';
 import { CertificateErrorCodes } from '../protocol/x509.js';
 import { MerkleErrorCodes } from '../protocol/merkle/index.js';
@@ -15,7 +16,12 @@ export const errorTables: {
   title: string;
   codes: Record<string, string | { status: number; message: string }>;
 }[] = [
-  { title: 'API error codes', codes: ApiErrorCodes },
+  { title: 'API error codes', codes: SharedErrorCodes },
+  // Every domain's API codes, from the manifest: a new domain's codes are checked with no edit here.
+  ...Object.entries(DOMAIN_ERROR_CODES).map(([domain, codes]) => ({
+    title: `API error codes (${domain})`,
+    codes,
+  })),
   { title: 'Validation codes (envelope)', codes: EnvelopeCodes },
   { title: 'Validation codes (contracts)', codes: ContractCodes },
   { title: 'Certificate errors', codes: CertificateErrorCodes },

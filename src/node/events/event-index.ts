@@ -1,7 +1,7 @@
 /**
- * The patient event index: every health transaction committed on the ledger — whatever its
- * validation code, so denials and refusals too — as one row per transaction, keyed by the
- * patient it names. It is *derived*: the ledger is the source of truth, and the index can be
+ * The patient event index: every transaction committed on the ledger that a domain projects
+ * (see ./projection.ts: health's whatever their validation code, so denials and refusals too; the
+ * supply alert feed's) as one row per transaction, keyed by the patient or feed it concerns. It is *derived*: the ledger is the source of truth, and the index can be
  * deleted at any time; on start it catches up from the last indexed height to the chain head by
  * reading blocks back, then follows `node.onBlock`.
  *
@@ -31,16 +31,14 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Block } from '../../protocol/block.js';
-import { MEMBER_ID_PATTERN, txIdOf, type SignedTx } from '../../protocol/tx.js';
+import { txIdOf, type SignedTx } from '../../protocol/tx.js';
 import type { ValidationCode } from '../../protocol/validation.js';
-import { HealthKeys, readJson, type AccessGrant } from '../../domains/health/contracts/model.js';
 import { openDatabase } from '../store/ledger-store.js';
-import {
-  SupplyKeys,
-  type AlertRecord,
-  type EventRecord,
-  type LotRecord,
-} from '../../domains/supply/contracts/model.js';
+import { DOMAIN_PROJECTIONS } from '../domains.js';
+import type { EventDetail, EventProjection, ProjectedTx } from './projection.js';
+
+export type { EventDetail } from './projection.js';
+export { SUPPLY_FEED } from '../../domains/supply/node/projection.js';
 
 const SCHEMA_VERSION = '2';
 /** Blocks indexed per SQLite transaction while catching up. */
@@ -51,32 +49,38 @@ const CATCH_UP_CHUNK = 512;
  */
 const IDLE_PERSIST_BLOCKS = 256;
 
-/** The kinds of event, by transaction type: [when VALID, otherwise]. */
-export const EVENT_KINDS = {
-  'access.request': ['access.granted', 'access.denied'],
-  'access.break-glass': ['break-glass', 'break-glass.denied'],
-  'consent.grant': ['consent.granted', 'consent.grant.refused'],
-  'consent.revoke': ['consent.revoked', 'consent.revoke.refused'],
-  'record.register': ['record.registered', 'record.register.refused'],
-  'erasure.request': ['erasure.requested', 'erasure.request.refused'],
-  'erasure.complete': ['erasure.completed', 'erasure.complete.refused'],
-  'patient.set-proxies': ['proxies.set', 'proxies.set.refused'],
-  'patient.set-break-glass-exclusions': ['break-glass-exclusions.set', 'break-glass-exclusions.set.refused'],
-  // Supply chain: only applied transactions that raise, resolve or recall are indexed (feed `supply`).
-  'supply.event': ['supply.suspect', 'supply.event.refused'],
-  'supply.clear': ['supply.cleared', 'supply.clear.refused'],
-  'supply.recall': ['supply.recalled', 'supply.recall.refused'],
-} as const satisfies Record<string, readonly [string, string]>;
+type Projections = typeof DOMAIN_PROJECTIONS;
+type KindsOf<D extends keyof Projections> = Projections[D]['kinds'];
 
-export type HealthTxType = keyof typeof EVENT_KINDS;
-export type EventKind = (typeof EVENT_KINDS)[HealthTxType][number];
+/** A transaction type some domain indexes. */
+export type HealthTxType = { [D in keyof Projections]: keyof KindsOf<D> }[keyof Projections];
+export type EventKind = {
+  [D in keyof Projections]: {
+    [T in keyof KindsOf<D>]: KindsOf<D>[T] extends readonly (infer K)[] ? K : never;
+  }[keyof KindsOf<D>];
+}[keyof Projections];
 
-/** True if `type` is a health transaction type that names a patient. */
+/** The projection of each indexed transaction type (a type claimed by two domains is a bug). */
+const PROJECTION_OF = new Map<string, EventProjection>();
+for (const [domain, p] of Object.entries(DOMAIN_PROJECTIONS) as [string, EventProjection][])
+  for (const type of Object.keys(p.kinds)) {
+    if (PROJECTION_OF.has(type)) throw new Error(`event kinds of ${type} are defined twice (${domain})`);
+    PROJECTION_OF.set(type, p);
+  }
+
+/** The kinds of event, by transaction type: [when VALID, otherwise]; every domain's, composed. */
+export const EVENT_KINDS: Readonly<Record<HealthTxType, readonly [EventKind, EventKind]>> =
+  Object.fromEntries([...PROJECTION_OF].map(([type, p]) => [type, p.kinds[type]!])) as Record<
+    HealthTxType,
+    readonly [EventKind, EventKind]
+  >;
+
+/** True if `type` is a transaction type some domain indexes. */
 export function isHealthTxType(type: string): type is HealthTxType {
-  return Object.prototype.hasOwnProperty.call(EVENT_KINDS, type);
+  return PROJECTION_OF.has(type);
 }
 
-/** The event kind of a committed health transaction. */
+/** The event kind of a committed indexed transaction. */
 export function eventKind(type: HealthTxType, code: string): EventKind {
   return EVENT_KINDS[type][code === 'VALID' ? 0 : 1];
 }
@@ -93,9 +97,6 @@ const UNAUTHENTICATED: ReadonlySet<string> = new Set<ValidationCode>([
   'BAD_SIGNATURE',
   'DUPLICATE_TX',
 ]);
-
-/** Non-health facts about an event (ids, purpose, times, counts). */
-export type EventDetail = Record<string, string | number | boolean | string[]>;
 
 /** One event in a patient's trail, as the API serves it. */
 export interface PatientEvent {
@@ -136,114 +137,7 @@ type Row = {
   detail: string;
 };
 
-const str = (v: unknown, max = 128): string | undefined =>
-  typeof v === 'string' && v.length <= max ? v : undefined;
-const num = (v: unknown): number | undefined =>
-  typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
-
-/** Detail of one event: never free text, categories or resource types (health data). */
-function detailOf(
-  type: HealthTxType,
-  code: string,
-  txId: string,
-  payload: Record<string, unknown>,
-  atMs: number,
-  getState: (k: string) => string | undefined,
-): EventDetail {
-  const d: EventDetail = {};
-  const put = (k: string, v: string | number | boolean | string[] | undefined): void => {
-    if (v !== undefined) d[k] = v;
-  };
-  switch (type) {
-    case 'access.request': {
-      put('purpose', str(payload['purpose'], 32));
-      if (code === 'VALID') {
-        const g = readJson<AccessGrant>(getState, HealthKeys.access(txId));
-        if (g) {
-          put('grant', g.kind);
-          if (g.consentId !== null) put('consentId', g.consentId);
-          put('expiresAtMs', g.expiresAtMs);
-        }
-      }
-      break;
-    }
-    case 'access.break-glass': {
-      put('purpose', 'emergency');
-      const ms = num(payload['durationMs']);
-      put('durationMs', ms);
-      if (code === 'VALID' && ms !== undefined) put('expiresAtMs', atMs + ms);
-      break;
-    }
-    case 'consent.grant': {
-      put('consentId', str(payload['id'], 64));
-      const p = payload['purposes'];
-      if (Array.isArray(p) && p.length <= 4 && p.every((x) => typeof x === 'string' && x.length <= 32))
-        put('purposes', p as string[]);
-      break;
-    }
-    case 'consent.revoke':
-      put('consentId', str(payload['id'], 64));
-      break;
-    case 'record.register':
-      put('recordId', str(payload['id'], 64));
-      put('version', num(payload['version']));
-      break;
-    case 'erasure.complete':
-      put('records', num(payload['records']));
-      break;
-    case 'patient.set-proxies': {
-      const p = payload['proxies'];
-      if (Array.isArray(p) && p.length <= 8 && p.every((x) => typeof x === 'string' && x.length <= 129))
-        put('proxies', p as string[]);
-      break;
-    }
-    default:
-      break;
-  }
-  return d;
-}
-
-/**
- * The subject of the supply alert feed. Not a member id (it has no `/`), so it can never name a
- * patient's trail.
- */
-export const SUPPLY_FEED = 'supply';
-
-/** Facts of a supply alert, recall or clearance (no health data on the supply side at all). */
-function supplyDetail(
-  type: HealthTxType,
-  txId: string,
-  payload: Record<string, unknown>,
-  getState: (k: string) => string | undefined,
-): EventDetail | undefined {
-  const d: EventDetail = {};
-  if (type === 'supply.recall') {
-    d['gtin'] = str(payload['gtin'], 14) ?? '';
-    d['lot'] = str(payload['lot'], 20) ?? '';
-    d['reason'] = str(payload['reason'], 16) ?? '';
-    const lot = readJson<LotRecord>(getState, SupplyKeys.lot(d['gtin'], d['lot']));
-    if (lot) {
-      d['owner'] = lot.owner;
-      d['packages'] = lot.commissioned;
-    }
-    return d;
-  }
-  const ev = readJson<EventRecord>(getState, SupplyKeys.event(txId));
-  if (ev === undefined || ev.alerts.length === 0) return undefined;
-  const alerts = ev.alerts
-    .slice(0, 64)
-    .map((id) => readJson<AlertRecord>(getState, SupplyKeys.alert(id)))
-    .filter((a): a is AlertRecord => a !== undefined);
-  d['alerts'] = alerts.map((a) => a.id);
-  d['epcs'] = alerts.map((a) => a.epc);
-  d['reasons'] = [...new Set(alerts.flatMap((a) => a.reasons))];
-  d['owners'] = [...new Set(alerts.map((a) => a.owner ?? ''))].filter((o) => o !== '');
-  d['step'] = ev.step;
-  if (type === 'supply.clear') d['resolution'] = alerts[0]?.resolution?.note ?? '';
-  return d;
-}
-
-/** The rows a block contributes to the index (one per authenticated health transaction). */
+/** The rows a block contributes to the index (one per authenticated transaction a domain projects). */
 export function eventRowsOf(block: Block, getState: (k: string) => string | undefined): Row[] {
   const rows: Row[] = [];
   const first = block.header.logSize - block.header.txCount;
@@ -251,39 +145,30 @@ export function eventRowsOf(block: Block, getState: (k: string) => string | unde
     const code = block.codes[i];
     const body = (tx as Partial<SignedTx> | null)?.body;
     if (code === undefined || UNAUTHENTICATED.has(code) || typeof body !== 'object' || body === null) return;
-    if (typeof body.type !== 'string' || !isHealthTxType(body.type)) return;
-    const payload = body.payload as Record<string, unknown> | undefined;
-    if (body.type.startsWith('supply.')) {
-      if (code !== 'VALID' || typeof payload !== 'object' || payload === null) return;
-      const txId = txIdOf(body);
-      const detail = supplyDetail(body.type, txId, payload, getState);
-      if (detail === undefined) return;
-      rows.push({
-        seq: first + i + 1,
-        patient: SUPPLY_FEED,
-        height: block.header.height,
-        tx_id: txId,
-        type: body.type,
-        code,
-        actor: body.signer,
-        at_ms: block.header.timestampMs,
-        detail: JSON.stringify(detail),
-      });
-      return;
-    }
-    const patient = payload?.['patient'];
-    if (typeof patient !== 'string' || !MEMBER_ID_PATTERN.test(patient)) return;
-    const txId = txIdOf(body);
+    const projection = typeof body.type === 'string' ? PROJECTION_OF.get(body.type) : undefined;
+    if (projection === undefined) return;
+    let txId: string | undefined;
+    const projected: ProjectedTx = {
+      type: body.type,
+      code,
+      get txId() {
+        return (txId ??= txIdOf(body));
+      },
+      payload: body.payload as Record<string, unknown> | undefined,
+      atMs: block.header.timestampMs,
+    };
+    const event = projection.project(projected, getState);
+    if (event === undefined) return;
     rows.push({
       seq: first + i + 1,
-      patient,
+      patient: event.subject,
       height: block.header.height,
-      tx_id: txId,
+      tx_id: projected.txId,
       type: body.type,
       code,
       actor: body.signer,
       at_ms: block.header.timestampMs,
-      detail: JSON.stringify(detailOf(body.type, code, txId, payload!, block.header.timestampMs, getState)),
+      detail: JSON.stringify(event.detail),
     });
   });
   return rows;

@@ -17,6 +17,8 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { ReleaseBundle } from '../../../protocol/envelope.js';
 import { HealthLedgerError } from '../../../protocol/errors.js';
+// Registers the health codes thrown here and by the vault, intake and gatekeeper, whoever loads this.
+import '../core/errors.js';
 import type { LedgerNode } from '../../../node/ledger-node.js';
 import type { Clock } from '../../../node/ordering/orderer.js';
 import { HealthKeys, type AccessGrant } from '../contracts/model.js';

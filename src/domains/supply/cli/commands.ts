@@ -7,16 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { HealthLedgerError } from '../../../protocol/errors.js';
-import type { HealthLedgerClient } from '../../../sdk/client.js';
+import type { CliHelpers } from '../../../cli/helpers.js';
 import { identityFromFile } from '../../../sdk/client.js';
 import { readIdentity } from '../../../node/home.js';
 import { createEpcisValidator, type EpcisEvent } from '../core/epcis.js';
 import { epcisEventHash } from '../core/event-hash.js';
-
-interface CliHelpers {
-  clientFor(dir: string, nodeUrl?: string): HealthLedgerClient;
-  print(json: boolean, value: unknown, text: () => string): void;
-}
 
 const nodeOpt = () => new Option('--node <url>', 'node API base URL (default: from DIR/node.json)');
 const jsonOpt = () => new Option('--json', 'machine-readable JSON output');

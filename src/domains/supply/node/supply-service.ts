@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { HealthLedgerError } from '../../../protocol/errors.js';
+// Registers the supply codes thrown here (this also runs in verification servers, without the registry).
+import '../core/errors.js';
 import { createEpcisValidator, type EpcisEvent, type EpcisValidator } from '../core/epcis.js';
 import { SupplyFactError, supplyFactsOf, type SupplyFacts } from '../core/facts.js';
 import { Gs1Error, isValidGtin, isValidLot, isValidSerial, parseGs1Identifier } from '../core/gs1.js';

@@ -1,0 +1,28 @@
+/**
+ * The health domain's contracts: its public surface for the shared contract registry.
+ * @module
+ */
+import type { Contract } from '../../../contracts/contract.js';
+import {
+  grantConsent,
+  revokeConsent,
+  setBreakGlassExclusions,
+  setEncryptionKey,
+  setProxies,
+} from './consent.js';
+import { completeErasure, registerRecord, requestErasure } from './records.js';
+import { breakGlass, requestAccess } from './access.js';
+
+/** Every health contract, in registry order. */
+export const contracts: readonly Contract<never>[] = [
+  setEncryptionKey as Contract<never>,
+  grantConsent as Contract<never>,
+  revokeConsent as Contract<never>,
+  setProxies as Contract<never>,
+  setBreakGlassExclusions as Contract<never>,
+  registerRecord as Contract<never>,
+  requestAccess as Contract<never>,
+  breakGlass as Contract<never>,
+  requestErasure as Contract<never>,
+  completeErasure as Contract<never>,
+];
