@@ -14,10 +14,9 @@ import {
   NODE_RESPONSE_HEADER,
   signPeerResponse,
   verifyPeerRequest,
-} from '../domains/health/node/peers.js';
-import { signedRequestFromHeader } from '../domains/health/api/fhir.js';
-import { healthPlugin } from '../domains/health/api/plugin.js';
-import { supplyPlugin } from '../domains/supply/api/plugin.js';
+} from '../node/auth/peer-auth.js';
+import { signedRequestFromHeader } from '../node/auth/signed-request.js';
+import { DOMAIN_PLUGINS } from './domains.js';
 import { createApiBase, type AuthVerifiers } from './base.js';
 import type { AppContext, AppOptions, RoutePlugin } from './routes/context.js';
 import { ledgerRoutes } from './routes/ledger.js';
@@ -36,8 +35,6 @@ const SHARED_PLUGINS: readonly RoutePlugin[] = [
   operationsRoutes,
   portalRoutes,
 ];
-/** Each domain's route plugin (a new domain adds its plugin here). */
-export const DOMAIN_PLUGINS: readonly RoutePlugin[] = [healthPlugin, supplyPlugin];
 
 /** How this node checks each auth kind (node-to-node only with a peer identity). */
 function verifiers(opts: AppOptions): AuthVerifiers {
@@ -94,7 +91,7 @@ export async function composeApp(
     auth: verifiers(opts),
   });
   const ctx: AppContext = { node, options: opts };
-  for (const plugin of [...SHARED_PLUGINS, ...DOMAIN_PLUGINS]) await app.register(plugin, ctx);
+  for (const plugin of [...SHARED_PLUGINS, ...Object.values(DOMAIN_PLUGINS)]) await app.register(plugin, ctx);
   return app;
 }
 

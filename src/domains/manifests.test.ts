@@ -10,6 +10,8 @@ import { DOMAIN_ERROR_CODES } from '../core/domains.js';
 import { DOMAIN_CONTRACTS } from '../contracts/domains.js';
 import { DOMAIN_PROJECTIONS } from '../node/domains.js';
 import { DOMAIN_COMMANDS } from '../cli/domains.js';
+import { DOMAIN_PLUGINS } from '../api/domains.js';
+import { domainActions } from '../sdk/client.js';
 
 const folders = readdirSync(join(repoRoot, 'src', 'domains'), { withFileTypes: true })
   .filter((e) => e.isDirectory())
@@ -22,6 +24,8 @@ test('every layer manifest lists exactly the domains under src/domains/', () => 
     'src/contracts/domains.ts': DOMAIN_CONTRACTS,
     'src/node/domains.ts': DOMAIN_PROJECTIONS,
     'src/cli/domains.ts': DOMAIN_COMMANDS,
+    'src/api/domains.ts': DOMAIN_PLUGINS,
+    'src/sdk/client.ts (domainActions)': domainActions,
   };
   for (const [file, manifest] of Object.entries(manifests))
     assert.deepEqual(Object.keys(manifest).sort(), folders, file);

@@ -20,7 +20,7 @@ import {
   verifyPeerResponse,
   NODE_AUTH_HEADER,
   NODE_RESPONSE_HEADER,
-} from '../domains/health/node/peers.js';
+} from './auth/peer-auth.js';
 import { LedgerStore } from './store/ledger-store.js';
 
 /** The peer route serving a snapshot to other organizations' nodes. */

@@ -27,7 +27,7 @@ import { actsForPatient, readPatient } from '../../domains/health/contracts/mode
 import { homePaths } from '../home.js';
 import type { LedgerNode } from '../ledger-node.js';
 import { systemClock, type Clock } from '../ordering/orderer.js';
-import { verifySignedRequest, type SignedRequestContext } from '../../domains/health/node/signed-request.js';
+import { verifySignedRequest, type SignedRequestContext } from '../auth/signed-request.js';
 import { openDatabase } from '../store/ledger-store.js';
 import { auditEventBundle } from './audit-event.js';
 import { EventIndex, SUPPLY_FEED, type PatientEvent } from './event-index.js';

@@ -17,7 +17,6 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bundle, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import { fromBase64Url, fromUtf8 } from '../../../protocol/bytes.js';
 import { ApiErrorCodes, HealthLedgerError } from '../../../protocol/errors.js';
 import { consentToFhir, supportedResourceTypes } from '../core/fhir/index.js';
 import { HealthKeys, actsForPatient, readJson, type ConsentRecord } from '../contracts/model.js';
@@ -63,18 +62,6 @@ function searchset(resources: Resource[]): Bundle {
     total: resources.length,
     entry: resources.map((resource) => ({ resource, search: { mode: 'match' } })),
   };
-}
-
-/** Parses `Authorization: HealthLedger <base64url(JSON signed request)>`; throws a documented code. */
-export function signedRequestFromHeader(h: string | undefined): unknown {
-  const m = typeof h === 'string' ? /^HealthLedger ([A-Za-z0-9_-]+)$/.exec(h) : null;
-  if (!m)
-    throw new HealthLedgerError('UNKNOWN_SIGNER', 'missing Authorization: HealthLedger <signed request>');
-  try {
-    return JSON.parse(fromUtf8(fromBase64Url(m[1]!)));
-  } catch {
-    throw new HealthLedgerError('MALFORMED_TX', 'Authorization does not hold a signed request');
-  }
 }
 
 /** The signed request the auth hook parsed (`signedRequest` routes only). */

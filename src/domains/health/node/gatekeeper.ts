@@ -24,7 +24,7 @@ import type { Clock } from '../../../node/ordering/orderer.js';
 import { inScope } from '../contracts/access.js';
 import { HealthKeys, readJson, type AccessGrant, type RecordEntry } from '../contracts/model.js';
 import { wrapKeyNative } from './native-wrap.js';
-import { verifySignedRequest, type SignedRequestContext } from './signed-request.js';
+import { verifySignedRequest, type SignedRequestContext } from '../../../node/auth/signed-request.js';
 import { publishedEncryptionKey, type RecordRow, type RecordVault, type StateReader } from './vault.js';
 
 /** What a release request was granted: who asked, under which grant, and the records it covers. */

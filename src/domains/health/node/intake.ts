@@ -30,7 +30,7 @@ import {
   readPatient,
   type RecordEntry,
 } from '../contracts/model.js';
-import { verifySignedRequest, type SignedRequestContext } from './signed-request.js';
+import { verifySignedRequest, type SignedRequestContext } from '../../../node/auth/signed-request.js';
 import { publishedEncryptionKey, type CustodianIdentity, type NewRecord, type RecordVault } from './vault.js';
 
 /** What intake needs: the vault to store into, the node to register on, the custodian to sign as. */

@@ -24,7 +24,11 @@ import type { Clock } from '../../../node/ordering/orderer.js';
 import { HealthKeys, type AccessGrant } from '../contracts/model.js';
 import { Gatekeeper } from './gatekeeper.js';
 import { RecordIntake, submitAsCustodian } from './intake.js';
-import { verifySignedRequest, type SignedRequestContext, type VerifiedRequest } from './signed-request.js';
+import {
+  verifySignedRequest,
+  type SignedRequestContext,
+  type VerifiedRequest,
+} from '../../../node/auth/signed-request.js';
 import { RecordVault, type CustodianIdentity } from './vault.js';
 
 export type { CustodianIdentity } from './vault.js';

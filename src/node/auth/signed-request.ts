@@ -6,11 +6,11 @@
  * Ed25519, time window — and refuses a replayed request id.
  * @module
  */
-import { fromBase64Url } from '../../../protocol/bytes.js';
-import { HealthLedgerError } from '../../../protocol/errors.js';
-import { decodeTx, isDecodeFailure, type DecodedTx } from '../../../protocol/tx.js';
-import { readMember, type MemberRecord } from '../../../contracts/contract.js';
-import { verifySodium } from '../../../node/crypto/ed25519-native.js';
+import { fromBase64Url, fromUtf8 } from '../../protocol/bytes.js';
+import { HealthLedgerError } from '../../protocol/errors.js';
+import { decodeTx, isDecodeFailure, type DecodedTx } from '../../protocol/tx.js';
+import { readMember, type MemberRecord } from '../../contracts/contract.js';
+import { verifySodium } from '../crypto/ed25519-native.js';
 
 export interface SignedRequestContext {
   chainId: string;
@@ -52,4 +52,16 @@ export function verifySignedRequest(
   if (!ctx.rememberRequest(d.txId, ctx.nowMs))
     throw new HealthLedgerError('DUPLICATE_TX', 'this signed request was already used');
   return { decoded: d, signer, payload: body.payload };
+}
+
+/** Parses `Authorization: HealthLedger <base64url(JSON signed request)>`; throws a documented code. */
+export function signedRequestFromHeader(h: string | undefined): unknown {
+  const m = typeof h === 'string' ? /^HealthLedger ([A-Za-z0-9_-]+)$/.exec(h) : null;
+  if (!m)
+    throw new HealthLedgerError('UNKNOWN_SIGNER', 'missing Authorization: HealthLedger <signed request>');
+  try {
+    return JSON.parse(fromUtf8(fromBase64Url(m[1]!)));
+  } catch {
+    throw new HealthLedgerError('MALFORMED_TX', 'Authorization does not hold a signed request');
+  }
 }
