@@ -325,17 +325,26 @@ export class RecordVault {
       this.db.prepare('SELECT id FROM blobs WHERE patient = ?').all(patient) as { id: string }[]
     ).map((b) => b.id);
     for (const id of blobIds) await this.blobs.shred(id);
-    const n = this.db.transaction(() => {
-      const count = (
-        this.db.prepare('SELECT count(DISTINCT id) AS n FROM records WHERE patient = ?').get(patient) as {
-          n: number;
-        }
-      ).n;
-      this.db.prepare('DELETE FROM records WHERE patient = ?').run(patient);
-      this.db.prepare('DELETE FROM blobs WHERE patient = ?').run(patient);
-      this.db.prepare('DELETE FROM patient_secrets WHERE patient = ?').run(patient);
-      return count;
-    })();
+    // A statement journal (old page images, kept to undo one statement) stays in memory rather
+    // than spilling to an unlinked file in the temp directory; back to the default for the VACUUM,
+    // whose temporary copy holds only surviving rows and may be as large as the database.
+    this.db.pragma('temp_store = MEMORY');
+    let n: number;
+    try {
+      n = this.db.transaction(() => {
+        const count = (
+          this.db.prepare('SELECT count(DISTINCT id) AS n FROM records WHERE patient = ?').get(patient) as {
+            n: number;
+          }
+        ).n;
+        this.db.prepare('DELETE FROM records WHERE patient = ?').run(patient);
+        this.db.prepare('DELETE FROM blobs WHERE patient = ?').run(patient);
+        this.db.prepare('DELETE FROM patient_secrets WHERE patient = ?').run(patient);
+        return count;
+      })();
+    } finally {
+      this.db.pragma('temp_store = DEFAULT');
+    }
     this.scrub();
     return n;
   }
