@@ -4,18 +4,11 @@
  * reuses the existing demo folder and ledger.
  * @module
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  homePaths,
-  loadHome,
-  readIdentity,
-  writeFileDurable,
-  writeSecret,
-  readKey,
-  writeKey,
-} from '../node/home.js';
+import { homePaths, loadHome, readIdentity, writeFileDurable, writeSecret } from '../node/home.js';
+import type { RecordService } from '../domains/health/node/record-service.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
 import { toBase64Url } from '../protocol/bytes.js';
@@ -156,6 +149,12 @@ const DOCUMENTS = [
   { key: 'dana:prescription:insulin-glargine', text: 'Insulin glargine 100 U/mL, 18 U nightly' },
 ];
 
+/**
+ * Where demo homes made before commitment secrets moved into the vault kept Dana's (removed on the
+ * next run: a per-patient secret outside the vault would survive her erasure).
+ */
+const LEGACY_SECRETS = 'secrets';
+
 /** Present while a demo home is being seeded: if a run finds it, the previous run was interrupted. */
 const SEEDING_MARKER = '.demo-seeding';
 
@@ -185,11 +184,13 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
       });
     writeFileDurable(marker, '');
   }
+  rmSync(join(opts.dir, LEGACY_SECRETS), { recursive: true, force: true });
   const served = await serveHome(opts.dir, { port: opts.port, log: () => {} });
   const { genesis } = loadHome(opts.dir);
   const client = new HealthLedgerClient({ baseUrl: served.url, genesis });
   try {
-    if (served.running.node.getMember('st-mary/dr-alice') === undefined) await seed(opts.dir, client);
+    if (served.running.node.getMember('st-mary/dr-alice') === undefined)
+      await seed(opts.dir, client, served.records);
     rmSync(marker, { force: true });
     const head = (await client.nodeHealth()).head;
     const cp = await client.latestCheckpoint();
@@ -249,7 +250,7 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
   process.once('SIGTERM', () => void stop());
 }
 
-async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
+async function seed(dir: string, client: HealthLedgerClient, records: RecordService): Promise<void> {
   for (const m of MEMBERS) {
     const admin = identityFromFile(readIdentity(dir, `${m.org}/admin`));
     const file = readIdentity(dir, `${m.org}/${m.id}`);
@@ -257,9 +258,9 @@ async function seed(dir: string, client: HealthLedgerClient): Promise<void> {
     if (r.code !== 'VALID') throw new Error(`demo: enrolling ${file.memberId} gave ${r.code}`);
   }
   // A per-patient secret keys the commitments, so the ledger never holds a plain hash of health data.
-  const secretPath = `${dir}/secrets/st-mary/patient-dana.key`;
-  if (!existsSync(secretPath)) writeKey(secretPath, randomBytes(32));
-  const secret = readKey(secretPath);
+  // It is Dana's commitment secret in St Mary's vault, never a file of its own: her erasure
+  // destroys it with her keys, and the commitments become unlinkable.
+  const secret = records.vault.secretFor('st-mary/patient-dana');
   const alice = identityFromFile(readIdentity(dir, 'st-mary/dr-alice'));
   const txs = DOCUMENTS.map((d) =>
     client.sign(alice, 'anchor.put', {

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, hkdfSync, randomFillSync } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -366,6 +366,21 @@ test('delete makes a blob unrecoverable: has false, get NOT_FOUND; idempotent; n
     (await readdir(store.dir)).filter((f) => f.startsWith('.tmp-')),
     [],
   );
+});
+
+test('shred overwrites the bytes before unlinking: a hard link to the blob sees only zeros', async () => {
+  const key = random(32);
+  const { id, size } = await store.put(pieces(random(3 * BLOB_CHUNK_SIZE + 5), 4096), key);
+  const other = await store.put(pieces(random(100), 100), key);
+  const linked = join(dir, 'hard-link-to-blob');
+  await link(join(store.dir, id), linked); // e.g. a backup tool's snapshot by hard link
+  await store.shred(id);
+  assert.equal(await store.has(id), false);
+  assertCode((await drain(id, key)).error, 'NOT_FOUND', 'get after shred');
+  assert.deepEqual(await readFile(linked), Buffer.alloc(size));
+  await store.shred(id); // idempotent
+  assert.equal((await drain(other.id, key)).error, undefined, 'other blobs untouched');
+  await rm(linked);
 });
 
 test('ids are validated: not-an-id is NOT_FOUND / false, never a path', async () => {

@@ -26,8 +26,10 @@
  * directory fsync'd, so a blob is either absent or complete after a crash. Reads authenticate
  * each chunk before releasing its plaintext; earlier, authentic chunks may already have been
  * consumed when a later one fails, so a consumer must discard its output if iteration throws.
- * Deleting unlinks the file; on SSDs and copy-on-write file systems that does not erase the
- * bytes, so real erasure is crypto-shredding: destroy every copy of the blob key.
+ * Deleting unlinks the file; {@link BlobStore.shred} first overwrites it with zeros in place (so
+ * no hard link, reflink-free backup or later file of the directory can hold the ciphertext). On
+ * SSDs and copy-on-write file systems neither erases the bytes from the medium, so real erasure is
+ * still crypto-shredding: destroy every copy of the blob key.
  * @module
  */
 import {
@@ -361,6 +363,35 @@ export class BlobStore {
       if (isNotFound(e)) return false;
       throw e;
     }
+  }
+
+  /**
+   * Overwrites blob `id` with zeros in place (fsync'd), then removes it durably like
+   * {@link BlobStore.delete}: for erasure, so the ciphertext is gone from the file, not only its
+   * name. Idempotent. Costs one write pass over the blob.
+   * @example await store.shred(id)
+   */
+  async shred(id: string): Promise<void> {
+    const path = this.pathOf(id);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r+');
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const zeros = Buffer.alloc(Math.min(size, 1024 * 1024));
+      for (let o = 0; o < size;) {
+        const { bytesWritten } = await fh.write(zeros, 0, Math.min(zeros.length, size - o), o);
+        o += bytesWritten;
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await this.delete(id);
   }
 
   /**

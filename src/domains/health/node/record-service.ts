@@ -116,8 +116,9 @@ export class RecordService {
   }
 
   /**
-   * Crypto-shredding after a committed `erasure.request`: wrapped keys, envelopes and the
-   * patient's commitment secret are deleted, then the tombstone is committed.
+   * Crypto-shredding after a committed `erasure.request`: wrapped keys, envelopes, blobs and the
+   * patient's commitment secret are destroyed so that no file of the vault holds a byte of them
+   * ({@link RecordVault.erasePatient}), and only then is the tombstone committed.
    */
   async erase(patient: string): Promise<{ records: number; txId: string }> {
     if (this.node.getState(HealthKeys.erasure(patient)) === undefined)
