@@ -139,7 +139,7 @@ async function releaseToErin(patient: Identity): Promise<Record<string, unknown>
     purpose: 'treatment',
   });
   assert.equal(a.code, 'VALID');
-  const released = await net.client.releaseRecords(erin, a.txId);
+  const released = await net.client.health.releaseRecords(erin, a.txId);
   return openReleased(released.release, erin.memberId, enc[erin.memberId]!.privateKey);
 }
 
@@ -152,17 +152,17 @@ test(
     const written: string[] = [];
     for (const [i, day] of days.entries())
       written.push(
-        (await net.client.writeRecord(alice, dana.memberId, glucose(day, danaValues[i]!))).recordId,
+        (await net.client.health.writeRecord(alice, dana.memberId, glucose(day, danaValues[i]!))).recordId,
       );
     // A second version of one record: the older version's envelope must go too.
-    await net.client.writeRecord(alice, dana.memberId, glucose(days[0]!, 150), written[0]);
+    await net.client.health.writeRecord(alice, dana.memberId, glucose(days[0]!, 150), written[0]);
     for (const [i, day] of days.slice(0, 3).entries())
-      await net.client.writeRecord(alice, bob.memberId, glucose(day, 90 + i));
+      await net.client.health.writeRecord(alice, bob.memberId, glucose(day, 90 + i));
     // Binaries: Dana's spans several 64 KiB chunks; Bob's must survive her erasure.
     const danaBlob = new Uint8Array(200 * 1024).map((_, i) => (i * 7) % 251);
     const bobBlob = new Uint8Array(70 * 1024).map((_, i) => (i * 13) % 249);
-    const danaPut = await net.client.putBlob(alice, dana.memberId, 'application/pdf', danaBlob);
-    const bobPut = await net.client.putBlob(alice, bob.memberId, 'application/pdf', bobBlob);
+    const danaPut = await net.client.health.putBlob(alice, dana.memberId, 'application/pdf', danaBlob);
+    const bobPut = await net.client.health.putBlob(alice, bob.memberId, 'application/pdf', bobBlob);
     // A release to another organization's reader before the erasure (the gatekeeper path).
     assert.equal((await releaseToErin(dana)).length, days.length);
 
