@@ -44,17 +44,25 @@
  * | diabetes | ICD-10 E08–E14, O24; SNOMED {@link DIABETES_SNOMED}; LOINC glucose/HbA1c {@link DIABETES_LOINC}; RxNorm insulins {@link INSULIN_RXNORM}; in Medication* resources, a coding display or CodeableConcept text containing "insulin" |
  *
  * ## Sensitive categories
- * | category | meta.security (v3-ActCode) | codes |
+ * Vocabulary in ./vocabulary/ (sources, licences and limits: docs/adr/0014-sensitive-vocabulary.md).
+ * | category | meta.security (v3-ActCode) | codes and text |
  * |---|---|---|
- * | mental-health | PSY PSYTHPN MH BH COGN DVD EMOTDIS MST | ICD-10 F01–F09, F20–F99; SNOMED list |
- * | substance-use | ETH SUD ETHUD OPIOIDUD | ICD-10 F10–F19 (includes F17 nicotine); SNOMED list |
- * | hiv | HIV | ICD-10 B20–B24, Z21, R75; SNOMED list; LOINC HIV tests |
- * | genomic | GDIS | LOINC genetics list; SNOMED 363779003; v2-0074 GE, CG; MolecularSequence; observation-genetics* extensions or profile |
- * | sexual-reproductive | SEX STD SDV MST | ICD-10 O00–O9A, A50–A64, N96–N98, Z30–Z37, Z39; SNOMED list; LOINC list; v2-0074 OUS |
+ * | mental-health | PSY PSYTHPN MH BH COGN DVD EMOTDIS MST | ICD-10 F01–F09, F20–F99, R45.851, X71–X83…; ATC N05A N05B N06A N06BA N06C; RxNorm ingredients; SNOMED/LOINC lists |
+ * | substance-use | ETH SUD ETHUD OPIOIDUD | ICD-10 F10–F19 (includes F17 nicotine), Z71.4–Z71.5, R78…; ATC N07B; RxNorm; SNOMED/LOINC lists (drug screens) |
+ * | hiv | HIV | ICD-10 B20–B24, Z21, R75, Z20.6, Z11.4, Z71.7, O98.7; ATC J05AE J05AF J05AG J05AJ J05AR + J05AX list; RxNorm; SNOMED/LOINC lists |
+ * | genomic | GDIS | ICD-10 Q90–Q99, Z14–Z15…; LOINC genetics list; SNOMED 363779003; v2-0074 GE, CG; MolecularSequence; observation-genetics* extensions or profile |
+ * | sexual-reproductive | SEX STD SDV MST | ICD-10 O00–O9A, A50–A64, N46, N96–N98, Z30–Z37, Z39, Z3A…; ATC G02AD G02B G03A–G03H G03XB; RxNorm; SNOMED/LOINC lists; v2-0074 OUS |
+ * ICD-10 entries match by prefix (any subcode), ATC by class prefix less listed exceptions
+ * (Paxlovid, hepatitis-B-only NRTIs). Every resource's text — displays, CodeableConcept.text,
+ * notes, the narrative with tags stripped, but not URLs, ids or codes — is also searched for
+ * whole-word terms (disorders, tests, ingredient and brand names; acronyms such as AIDS and PrEP
+ * case-sensitively); hormone names (estradiol, testosterone…) count only in Medication* resources,
+ * where they are treatments rather than lab analytes. Definitional resources (ValueSet,
+ * Questionnaire, …) are matched by code only. SNOMED CT subsumption is not computed: codes outside
+ * the lists are caught by their display.
  * Labels match with system v3-ActCode, its pre-R4 URL, or no system (over-labelling is safe).
  * Other labels (confidentiality R/V, TBOO, SCA…) are reported in `securityLabels` only; the
- * consent layer decides what they mean. Code lists are short, exact-match and illustrative
- * (no SNOMED subsumption): a production deployment should load VSAC value sets instead.
+ * consent layer decides what they mean.
  *
  * ## Emergency summary
  * | resource | emergency when |
