@@ -235,12 +235,12 @@ describe('classify: sensitive categories by code', () => {
       ['substance-use'],
     ],
     [
-      'narrative is not read (documented limit): only coded data counts',
+      'narrative is read too (ADR 0014): words in it count',
       {
         resourceType: 'Patient',
         text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">HIV positive</div>' },
       } as Resource,
-      [],
+      ['hiv'],
     ],
   ];
   for (const [name, resource, sensitive] of cases) {

@@ -44,17 +44,25 @@
  * | diabetes | ICD-10 E08–E14, O24; SNOMED {@link DIABETES_SNOMED}; LOINC glucose/HbA1c {@link DIABETES_LOINC}; RxNorm insulins {@link INSULIN_RXNORM}; in Medication* resources, a coding display or CodeableConcept text containing "insulin" |
  *
  * ## Sensitive categories
- * | category | meta.security (v3-ActCode) | codes |
+ * Vocabulary in ./vocabulary/ (sources, licences and limits: docs/adr/0014-sensitive-vocabulary.md).
+ * | category | meta.security (v3-ActCode) | codes and text |
  * |---|---|---|
- * | mental-health | PSY PSYTHPN MH BH COGN DVD EMOTDIS MST | ICD-10 F01–F09, F20–F99; SNOMED list |
- * | substance-use | ETH SUD ETHUD OPIOIDUD | ICD-10 F10–F19 (includes F17 nicotine); SNOMED list |
- * | hiv | HIV | ICD-10 B20–B24, Z21, R75; SNOMED list; LOINC HIV tests |
- * | genomic | GDIS | LOINC genetics list; SNOMED 363779003; v2-0074 GE, CG; MolecularSequence; observation-genetics* extensions or profile |
- * | sexual-reproductive | SEX STD SDV MST | ICD-10 O00–O9A, A50–A64, N96–N98, Z30–Z37, Z39; SNOMED list; LOINC list; v2-0074 OUS |
+ * | mental-health | PSY PSYTHPN MH BH COGN DVD EMOTDIS MST | ICD-10 F01–F09, F20–F99, R45.851, X71–X83…; ATC N05A N05B N06A N06BA N06C; RxNorm ingredients; SNOMED/LOINC lists |
+ * | substance-use | ETH SUD ETHUD OPIOIDUD | ICD-10 F10–F19 (includes F17 nicotine), Z71.4–Z71.5, R78…; ATC N07B; RxNorm; SNOMED/LOINC lists (drug screens) |
+ * | hiv | HIV | ICD-10 B20–B24, Z21, R75, Z20.6, Z11.4, Z71.7, O98.7; ATC J05AE J05AF J05AG J05AJ J05AR + J05AX list; RxNorm; SNOMED/LOINC lists |
+ * | genomic | GDIS | ICD-10 Q90–Q99, Z14–Z15…; LOINC genetics list; SNOMED 363779003; v2-0074 GE, CG; MolecularSequence; observation-genetics* extensions or profile |
+ * | sexual-reproductive | SEX STD SDV MST | ICD-10 O00–O9A, A50–A64, N46, N96–N98, Z30–Z37, Z39, Z3A…; ATC G02AD G02B G03A–G03H G03XB; RxNorm; SNOMED/LOINC lists; v2-0074 OUS |
+ * ICD-10 entries match by prefix (any subcode), ATC by class prefix less listed exceptions
+ * (Paxlovid, hepatitis-B-only NRTIs). Every resource's text — displays, CodeableConcept.text,
+ * notes, the narrative with tags stripped, but not URLs, ids or codes — is also searched for
+ * whole-word terms (disorders, tests, ingredient and brand names; acronyms such as AIDS and PrEP
+ * case-sensitively); hormone names (estradiol, testosterone…) count only in Medication* resources,
+ * where they are treatments rather than lab analytes. Definitional resources (ValueSet,
+ * Questionnaire, …) are matched by code only. SNOMED CT subsumption is not computed: codes outside
+ * the lists are caught by their display.
  * Labels match with system v3-ActCode, its pre-R4 URL, or no system (over-labelling is safe).
  * Other labels (confidentiality R/V, TBOO, SCA…) are reported in `securityLabels` only; the
- * consent layer decides what they mean. Code lists are short, exact-match and illustrative
- * (no SNOMED subsumption): a production deployment should load VSAC value sets instead.
+ * consent layer decides what they mean.
  *
  * ## Emergency summary
  * | resource | emergency when |
@@ -72,6 +80,17 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { SENSITIVE_CATEGORIES, type SensitiveCategory } from '../vocabulary.js';
+import { ICD10_SENSITIVE } from './vocabulary/icd10.js';
+import { ATC_EXCEPTIONS, ATC_SENSITIVE } from './vocabulary/atc.js';
+import { LOINC_SENSITIVE, RXNORM_INGREDIENTS, SNOMED_SENSITIVE } from './vocabulary/codes.js';
+import {
+  ACRONYMS,
+  DRUG_TERMS,
+  INGREDIENT_TERMS,
+  MEDICATION_ONLY_TERMS,
+  TERM_GUARDS,
+  TOPIC_TERMS,
+} from './vocabulary/text.js';
 
 /** Record-kind categories, then topic tags; consents name these. */
 export const CATEGORIES = [
@@ -121,7 +140,8 @@ const SNOMED = 'snomed';
 const ICD10 = 'icd10';
 const RXNORM = 'rxnorm';
 const V2_0074 = 'v2-0074';
-type SystemKey = typeof LOINC | typeof SNOMED | typeof ICD10 | typeof RXNORM | typeof V2_0074;
+const ATC = 'atc';
+type SystemKey = typeof LOINC | typeof SNOMED | typeof ICD10 | typeof RXNORM | typeof V2_0074 | typeof ATC;
 
 function systemKey(system: unknown): SystemKey | undefined {
   if (typeof system !== 'string') return undefined;
@@ -141,6 +161,7 @@ function systemKey(system: unknown): SystemKey | undefined {
   ) {
     return ICD10;
   }
+  if (system === 'http://www.whocc.no/atc' || system === 'urn:oid:2.16.840.1.113883.6.73') return ATC;
   if (
     system === 'http://terminology.hl7.org/CodeSystem/v2-0074' ||
     system === 'http://hl7.org/fhir/v2/0074'
@@ -196,9 +217,9 @@ export const INSULIN_RXNORM = [
 
 type Tag = Category | SensitiveCategory;
 
-/** Exact-match code lists per system; ICD-10 is handled by ranges below. */
-const CODE_TAGS: Readonly<
-  Record<Exclude<SystemKey, typeof ICD10>, Readonly<Record<string, readonly Tag[]>>>
+/** Exact-match code lists per system (extended below); ICD-10 and ATC are handled by prefix. */
+const BASE_CODE_TAGS: Readonly<
+  Record<Exclude<SystemKey, typeof ICD10 | typeof ATC>, Readonly<Record<string, readonly Tag[]>>>
 > = {
   [SNOMED]: {
     ...tagAll(DIABETES_SNOMED, 'diabetes'),
@@ -366,27 +387,185 @@ function tagAll(codes: readonly string[], tag: Tag): Record<string, readonly Tag
   return Object.fromEntries(codes.map((c) => [c, [tag]]));
 }
 
-/** ICD-10 three-character ranges (inclusive, compared as strings: 'O9A' sorts after 'O99'). */
+/** The lists above plus vocabulary/codes.ts, merged once into one Map per system (tags add up). */
+const CODE_TAGS = (() => {
+  const merged = {} as Record<keyof typeof BASE_CODE_TAGS, Map<string, Tag[]>>;
+  for (const [system, table] of Object.entries(BASE_CODE_TAGS) as [
+    keyof typeof BASE_CODE_TAGS,
+    Readonly<Record<string, readonly Tag[]>>,
+  ][]) {
+    merged[system] = new Map(Object.entries(table).map(([code, tags]) => [code, [...tags]]));
+  }
+  const add = (system: keyof typeof BASE_CODE_TAGS, code: string, tag: string): void => {
+    const tags = merged[system].get(code) ?? [];
+    if (!tags.includes(tag as Tag)) tags.push(tag as Tag);
+    merged[system].set(code, tags);
+  };
+  for (const [tag, codes] of Object.entries(SNOMED_SENSITIVE)) for (const c of codes) add(SNOMED, c, tag);
+  for (const [tag, codes] of Object.entries(LOINC_SENSITIVE)) for (const c of codes) add(LOINC, c, tag);
+  for (const [tag, entries] of Object.entries(RXNORM_INGREDIENTS)) {
+    for (const [cui] of entries) add(RXNORM, cui, tag);
+  }
+  return merged;
+})();
+
+// ---------------------------------------------------------------------------------------------
+// Text: whole words and phrases (vocabulary/text.ts), compiled once into a few regular expressions.
+
+interface TermIndex {
+  pattern: RegExp;
+  tags: ReadonlyMap<string, readonly SensitiveCategory[]>;
+  caseSensitive: boolean;
+}
+
+function normalizeTerm(term: string, caseSensitive: boolean): string {
+  const t = term.trim().replace(/[\s-]+/g, ' ');
+  return caseSensitive ? t : t.toLowerCase();
+}
+
+function termIndex(
+  groups: readonly Readonly<Record<string, readonly string[]>>[],
+  caseSensitive: boolean,
+): TermIndex {
+  const tags = new Map<string, SensitiveCategory[]>();
+  for (const group of groups) {
+    for (const [category, terms] of Object.entries(group)) {
+      for (const term of terms) {
+        const key = normalizeTerm(term, caseSensitive);
+        const list = tags.get(key) ?? [];
+        if (!list.includes(category as SensitiveCategory)) list.push(category as SensitiveCategory);
+        tags.set(key, list);
+      }
+    }
+  }
+  const alternatives = [...tags.keys()]
+    .sort((a, b) => b.length - a.length || compareCodeUnits(a, b))
+    .map((k) =>
+      k
+        .split(' ')
+        .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[\\s-]+'),
+    );
+  const pattern = new RegExp(
+    `(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`,
+    caseSensitive ? 'gu' : 'giu',
+  );
+  return { pattern, tags, caseSensitive };
+}
+
+const TEXT_EVERYWHERE = [
+  termIndex([TOPIC_TERMS, DRUG_TERMS, INGREDIENT_TERMS], false),
+  termIndex([ACRONYMS], true),
+];
+const TEXT_IN_MEDICATIONS = [termIndex([MEDICATION_ONLY_TERMS], false)];
+
+function textTags(text: string, indexes: readonly TermIndex[], into: Set<Tag>): void {
+  for (const { pattern, tags, caseSensitive } of indexes) {
+    for (const m of text.matchAll(pattern)) {
+      const key = normalizeTerm(m[0], caseSensitive);
+      const guard = TERM_GUARDS[key];
+      if (guard && guard.test(text)) continue;
+      for (const t of tags.get(key) ?? []) into.add(t);
+    }
+  }
+}
+
+// Properties whose strings are identifiers, URLs or machine codes, not text: not read.
+const NOT_TEXT = new Set([
+  'id',
+  'reference',
+  'url',
+  'system',
+  'version',
+  'fullUrl',
+  'data',
+  'resourceType',
+  'status',
+  'intent',
+  'use',
+  'language',
+  'contentType',
+  'hash',
+  'code',
+  'currency',
+  'profile',
+]);
+
+// Definitions, not records about a patient: their words (a PHQ-9 form, a value set) are not read.
+const DEFINITION_TYPES = new Set([
+  'ValueSet',
+  'CodeSystem',
+  'ConceptMap',
+  'NamingSystem',
+  'StructureDefinition',
+  'StructureMap',
+  'CapabilityStatement',
+  'OperationDefinition',
+  'SearchParameter',
+  'ImplementationGuide',
+  'Questionnaire',
+  'PlanDefinition',
+  'ActivityDefinition',
+  'Library',
+  'Measure',
+]);
+
+/** Every human-readable string of a resource (narrative with its tags stripped), outside meta. */
+function resourceText(resource: Json): string {
+  const out: string[] = [];
+  const walk = (value: unknown, key: string): void => {
+    if (typeof value === 'string') {
+      if (key === 'div') out.push(value.replace(/<[^>]*>/g, ' ').replace(/&[a-z]+;|&#[0-9]+;/gi, ' '));
+      else if (!NOT_TEXT.has(key) && !/^(https?|urn|ftp):/i.test(value)) out.push(value);
+      return;
+    }
+    if (Array.isArray(value)) {
+      for (const v of value) walk(v, key);
+      return;
+    }
+    if (!isObject(value)) return;
+    for (const [k, v] of Object.entries(value)) if (k !== 'meta') walk(v, k);
+  };
+  walk(resource, '');
+  return out.join('\u0000'); // not a word or space character: no phrase spans two strings
+}
+
+/**
+ * ICD-10 prefixes and ranges: sensitive ones from vocabulary/icd10.ts, then the diabetes tags.
+ * `[from, to, tag]` over the code without its dot, compared on the first `from.length` characters.
+ */
 const ICD10_RANGES: readonly (readonly [string, string, Tag])[] = [
-  ['F01', 'F09', 'mental-health'],
-  ['F10', 'F19', 'substance-use'],
-  ['F20', 'F99', 'mental-health'],
-  ['B20', 'B24', 'hiv'],
-  ['Z21', 'Z21', 'hiv'],
-  ['R75', 'R75', 'hiv'],
-  ['O00', 'O9A', 'sexual-reproductive'],
-  ['A50', 'A64', 'sexual-reproductive'],
-  ['N96', 'N98', 'sexual-reproductive'],
-  ['Z30', 'Z37', 'sexual-reproductive'],
-  ['Z39', 'Z39', 'sexual-reproductive'],
+  ...(ICD10_SENSITIVE as readonly (readonly [string, string, Tag])[]),
   ['E08', 'E14', 'diabetes'],
   ['O24', 'O24', 'diabetes'],
 ];
+const ICD10_BY_LETTER = new Map<string, (readonly [string, string, Tag])[]>();
+for (const range of ICD10_RANGES) {
+  const list = ICD10_BY_LETTER.get(range[0][0]!) ?? [];
+  list.push(range);
+  ICD10_BY_LETTER.set(range[0][0]!, list);
+}
 
 function icd10Tags(code: string): Tag[] {
-  const head = code.replace('.', '').trim().toUpperCase().slice(0, 3);
-  if (!/^[A-Z][0-9][0-9A-Z]$/.test(head)) return [];
-  return ICD10_RANGES.filter(([lo, hi]) => head >= lo && head <= hi).map(([, , tag]) => tag);
+  const c = code.replace('.', '').trim().toUpperCase();
+  if (!/^[A-Z][0-9][0-9A-Z]/.test(c)) return [];
+  return (ICD10_BY_LETTER.get(c[0]!) ?? [])
+    .filter(([lo, hi]) => {
+      const head = c.slice(0, lo.length);
+      return head.length === lo.length && head >= lo && head <= hi;
+    })
+    .map(([, , tag]) => tag);
+}
+
+/** ATC: the longest listed class prefix decides; exceptions are exact substance codes. */
+function atcTags(code: string): Tag[] {
+  const c = code.trim().toUpperCase();
+  if (ATC_EXCEPTIONS.has(c)) return [];
+  for (let n = Math.min(c.length, 7); n >= 3; n--) {
+    const tag = ATC_SENSITIVE[c.slice(0, n)];
+    if (tag) return [tag as Tag];
+  }
+  return [];
 }
 
 // Which meta.security ActCodes imply which sensitive category.
@@ -547,7 +726,13 @@ export function classify(resource: Resource): Classification {
   for (const c of codings) {
     const key = systemKey(c.system);
     const found: readonly Tag[] =
-      key === ICD10 ? icd10Tags(c.code) : key ? (CODE_TAGS[key][c.code] ?? []) : [];
+      key === ICD10
+        ? icd10Tags(c.code)
+        : key === ATC
+          ? atcTags(c.code)
+          : key
+            ? (CODE_TAGS[key].get(c.code) ?? [])
+            : [];
     for (const t of found) {
       if (SECTION_TAGS.has(t) && !(isObservationOrReport && c.under === 'category')) continue;
       if (t === 'vital-signs' && !(resourceType === 'Observation' && c.under === 'code')) continue;
@@ -559,6 +744,11 @@ export function classify(resource: Resource): Classification {
     }
   }
   if (MEDICATION_TYPES.has(resourceType) && mentionsInsulin(r)) tags.add('diabetes');
+  if (!DEFINITION_TYPES.has(resourceType)) {
+    const text = resourceText(r);
+    textTags(text, TEXT_EVERYWHERE, tags);
+    if (MEDICATION_TYPES.has(resourceType)) textTags(text, TEXT_IN_MEDICATIONS, tags);
+  }
 
   return finish(resourceType, tags, labels, isEmergency(resourceType, r));
 }

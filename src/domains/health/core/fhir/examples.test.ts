@@ -219,6 +219,7 @@ describe('official FHIR R4 examples', () => {
       'example-haplotype1',
       'example-haplotype2',
       'example-phenotype',
+      'f204', // Condition whose evidence is "Genetic analysis master panel" (text, ADR 0014)
       'hla-1', // the HLA typing transaction Bundle, via its entries
       'report', // Bundle-report: karyotype and gene-mutation observations
     ]);

@@ -112,13 +112,16 @@ describe('Synthea R4 sample bundles', () => {
       assert.ok(classified.every(([, c]) => c.categories.length > 0));
     });
 
-    test('sensitive: the one tubal ligation, and the claim and EOB that bill it', () => {
+    test('sensitive: the one tubal ligation, the claim and EOB that bill it, and a clonazepam', () => {
       const hits = classified
         .filter(([, c]) => c.sensitive.length > 0)
         .map(([r, c]) => `${r.resourceType}:${c.sensitive.join('+')}`);
       assert.deepEqual(hits.sort(), [
         'Claim:sexual-reproductive',
         'ExplanationOfBenefit:sexual-reproductive',
+        // Clonazepam [Klonopin]: a benzodiazepine, labelled mental-health whatever it treats
+        // (over-labelling by design, docs/adr/0014-sensitive-vocabulary.md).
+        'MedicationRequest:mental-health',
         'Procedure:sexual-reproductive',
       ]);
       assert.ok(
