@@ -65,7 +65,7 @@ describe('sensitive medications are withheld under consents that do not name the
       assert.equal(r.code, 'VALID');
     }
     for (const [name, resource] of Object.entries({ insulin, sertraline, duloxetine })) {
-      ids[name] = (await net.client.writeRecord(who['alice']!, patient, resource)).recordId;
+      ids[name] = (await net.client.health.writeRecord(who['alice']!, patient, resource)).recordId;
     }
   });
   after(async () => {
@@ -99,7 +99,7 @@ describe('sensitive medications are withheld under consents that do not name the
       assert.equal(g.code, 'VALID');
       const a = await send(who['erin']!, 'access.request', { patient, purpose: 'treatment', categories });
       assert.equal(a.code, 'VALID');
-      const released = await net.client.releaseRecords(who['erin']!, a.txId);
+      const released = await net.client.health.releaseRecords(who['erin']!, a.txId);
       assert.deepEqual(
         released.release.records.map((r) => r.id),
         [ids['insulin']],
