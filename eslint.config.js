@@ -3,6 +3,7 @@
 // cli and bench on everything), browser-safe layers reach no Node or server package, the
 // deterministic core (contracts, shared and per domain) cannot reach the clock, randomness, disk
 // or network, and a domain reaches another only through its public index files.
+import { readdirSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 
 const layer = (name) => [`**/${name}/**`, `../${name}`, `../../${name}`];
@@ -85,8 +86,10 @@ const LAYERS = {
   },
 };
 const ALL_LAYERS = [...Object.keys(LAYERS), 'cli', 'bench', 'e2e'];
-/** The domains under src/domains/: one imports another only through that domain's role index files. */
-const DOMAINS = ['health', 'supply'];
+/** The domains: the folders under src/domains/ (one imports another only through its role index files). */
+const DOMAINS = readdirSync(new URL('./src/domains/', import.meta.url), { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 
 /** Inside domain `d`, another domain is reached only through `<other>/<role>/index.js`. */
 const isolation = (d) =>

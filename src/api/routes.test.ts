@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { AUTH_KINDS, Routes, type RouteDef } from '../protocol/api.js';
-import { HealthRoutes } from '../domains/health/core/routes.js';
-import { SupplyRoutes } from '../domains/supply/core/routes.js';
+import { DOMAIN_ROUTES } from '../core/domains.js';
 import type { LedgerNode } from '../node/ledger-node.js';
 import type { EventsService } from '../node/events/events-service.js';
 import type { RecordService } from '../domains/health/node/record-service.js';
@@ -21,7 +20,8 @@ import { composeApp } from './server.js';
 import { createApiBase } from './base.js';
 import { registerPortal } from './routes/portal.js';
 
-const TABLES: Record<string, Record<string, RouteDef>> = { Routes, HealthRoutes, SupplyRoutes };
+/** The shared table and each domain's, by name (`Routes`, `health`, `supply`, …). */
+const TABLES: Record<string, Record<string, RouteDef>> = { Routes, ...DOMAIN_ROUTES };
 const ALL_DEFS = Object.values(TABLES).flatMap((t) => Object.values(t));
 const nameOf = (r: RouteOptions) => `${String(r.method)} ${r.url}`;
 
@@ -32,7 +32,7 @@ function checkRegistered(routes: RouteOptions[]): void {
     assert.ok(def, `${nameOf(r)} was not registered from a route definition`);
     assert.ok(
       ALL_DEFS.includes(def),
-      `${nameOf(r)}: its definition is not in Routes/HealthRoutes/SupplyRoutes`,
+      `${nameOf(r)}: its definition is in neither Routes nor a domain's table (src/core/domains.ts)`,
     );
     assert.ok(AUTH_KINDS.includes(def.auth), `${nameOf(r)} declares no known auth kind`);
     const schema = r.schema as { response?: Record<string, unknown>; 'x-auth'?: string } | undefined;

@@ -4,8 +4,13 @@
  * src/domains/). Loading this module registers every domain's error codes.
  * @module
  */
-import { HealthErrorCodes as health } from '../domains/health/core/errors.js';
-import { SupplyErrorCodes as supply } from '../domains/supply/core/errors.js';
+import { HealthErrorCodes } from '../domains/health/core/errors.js';
+import { HealthRoutes } from '../domains/health/core/routes.js';
+import { SupplyErrorCodes } from '../domains/supply/core/errors.js';
+import { SupplyRoutes } from '../domains/supply/core/routes.js';
 
 /** Each domain's API error codes (registered with protocol/errors.ts's table as they load). */
-export const DOMAIN_ERROR_CODES = { health, supply } as const;
+export const DOMAIN_ERROR_CODES = { health: HealthErrorCodes, supply: SupplyErrorCodes } as const;
+
+/** Each domain's route definitions (its `core/routes.ts`). */
+export const DOMAIN_ROUTES = { health: HealthRoutes, supply: SupplyRoutes } as const;

@@ -48,3 +48,6 @@ export const str = (v: unknown, max = 128): string | undefined =>
 /** `v` if it is a safe integer. */
 export const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isSafeInteger(v) ? v : undefined;
+
+/** The projection of a domain whose transactions produce no events (`noEvents` in src/node/domains.ts). */
+export const noEvents: EventProjection<Record<never, never>> = { kinds: {}, project: () => undefined };
