@@ -12,7 +12,7 @@ import { consentToFhir } from '../domains/health/core/fhir/consent.js';
 import type { healthActions } from '../domains/health/sdk/index.js';
 import { DOMAIN_ROUTES } from '../core/domains.js';
 import type { supplyActions } from '../domains/supply/sdk/index.js';
-import type { domainActions} from './client.js';
+import type { domainActions } from './client.js';
 import { HealthLedgerClient, type Identity } from './client.js';
 
 /** Every route definition: the shared table and each domain's. */
