@@ -141,12 +141,13 @@ export class HealthLedgerError extends Error {
     message?: string,
     readonly details?: Record<string, unknown>,
   ) {
-    super(message ?? ApiErrorCodes[code].message);
+    // A code whose domain table was never loaded in this process still makes an error (a bug, not a crash).
+    super(message ?? ApiErrorCodes[code]?.message ?? code);
   }
 
   /** HTTP status for this code. */
   get status(): number {
-    return ApiErrorCodes[this.code].status;
+    return ApiErrorCodes[this.code]?.status ?? 500;
   }
 }
 

@@ -7,8 +7,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { routePath, type RouteDef } from '../protocol/api.js';
 import { HealthLedgerError, type ApiErrorBody, type ApiErrorCode } from '../protocol/errors.js';
-// Registers every domain's error codes: the SDK throws them as the server sends them.
-import '../core/domains.js';
 
 /**
  * A query object whose optional keys also take `undefined` (skipped when sent), so callers can pass

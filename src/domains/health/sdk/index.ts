@@ -3,6 +3,8 @@
  * client as `client.health`; import single actions from here to call them on a bare core.
  * @module
  */
+// Registers this domain's error codes: its actions throw them as the server sends them.
+import '../core/errors.js';
 import { auditEvents, createSubscription, eventStreamUrl, events, eventsToken } from './events.js';
 import {
   consents,

@@ -3,6 +3,8 @@
  * from here to call them on a bare core.
  * @module
  */
+// Registers this domain's error codes: its actions throw them as the server sends them.
+import '../core/errors.js';
 import {
   captureEpcis,
   createSupplySubscription,
