@@ -9,6 +9,7 @@ import { T0, consortium, pureLedger, tx, type TestMember } from '../../../test-s
 import { txIdOf } from '../../../protocol/tx.js';
 import { HealthKeys, type AccessGrant, type RecordEntry } from './model.js';
 import { inScope } from './access.js';
+import { healthProjection } from '../node/projection.js';
 
 const c = consortium(['st-mary', 'city-clinic']);
 
@@ -242,4 +243,34 @@ test('institutional guardian: a proposal left unapproved for 7 days lapses; the 
   );
   const read = tx(m.aunt, 'access.request', { patient: m.dana.memberId, purpose: 'treatment' }, {}, t1);
   assert.deepEqual(l.apply([read], t1).codes, ['NO_CONSENT']);
+});
+
+test("the patient's trail shows the appointment and who acted for whom", () => {
+  const { l, m, admin } = world();
+  const p = propose(admin, m.dana, m.aunt.memberId);
+  const a = approve(m.privacy, m.dana);
+  const read = tx(m.aunt, 'access.request', { patient: m.dana.memberId, purpose: 'treatment' });
+  assert.deepEqual(l.apply([p, a, read]).codes, ['VALID', 'VALID', 'VALID']);
+  const get = (k: string) => l.state.get(k);
+  const ev = (t: ReturnType<typeof tx>) =>
+    healthProjection.project(
+      { type: t.body.type, code: 'VALID', txId: txIdOf(t.body), payload: t.body.payload, atMs: T0 + 1000 },
+      get,
+    );
+  assert.equal(ev(p)?.subject, m.dana.memberId);
+  assert.deepEqual(ev(a), {
+    subject: m.dana.memberId,
+    detail: {
+      proposalId: 'g-1',
+      guardian: m.aunt.memberId,
+      proposer: admin.memberId,
+      approver: m.privacy.memberId,
+      expiresAtMs: T0 + 1000 + 30 * D,
+    },
+  });
+  const d = ev(read)?.detail;
+  assert.equal(d?.['grant'], 'proxy');
+  assert.equal(d?.['actor'], m.aunt.memberId);
+  assert.equal(d?.['onBehalfOf'], m.dana.memberId);
+  assert.equal(d?.['appointedBy'], 'institution');
 });
