@@ -33,6 +33,16 @@ export const ContractCodes = {
   UNKNOWN_PATIENT: 'The patient is not an enrolled member with the patient role.',
   NOT_PATIENT_OR_PROXY:
     'Only the patient, or a proxy or guardian the patient (or their organization) named, may do this.',
+  PROXY_NEEDS_PATIENT_SIGNATURE:
+    "Only the patient's own signature sets her proxy list; her organization appoints a guardian only through the two-person flow (guardian.propose, guardian.approve).",
+  GUARDIAN_CONFLICT:
+    'An institutional appointment may not name the patient, its proposer or approver, an org-admin, or an unknown member.',
+  GUARDIAN_SAME_SIGNER:
+    'A guardian appointment needs two distinct signers: the proposer may not approve its own proposal.',
+  GUARDIAN_PROPOSAL_EXISTS: 'A guardian proposal with this id already exists for the patient.',
+  GUARDIAN_PROPOSAL_NOT_FOUND:
+    'No pending guardian proposal (or appointment in force) with this id or member exists for the patient.',
+  GUARDIAN_PROPOSAL_EXPIRED: 'The guardian proposal was not approved within 7 days; propose again.',
   CONSENT_EXISTS: 'A consent with this id already exists for the patient.',
   CONSENT_NOT_FOUND: 'No consent with this id exists for the patient.',
   CONSENT_ALREADY_REVOKED: 'The consent was already revoked.',

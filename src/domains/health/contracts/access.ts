@@ -6,7 +6,9 @@
  *
  * Decision rule, in order:
  *   1. the patient must be an enrolled patient (UNKNOWN_PATIENT) and not erased (PATIENT_ERASED);
- *   2. a patient (or proxy) reading their own record: granted (kind `self`);
+ *   2. the patient reading her own record: granted (kind `self`); a proxy the patient named, or
+ *      a guardian appointed by her organization's two-person flow and in force: decided as a
+ *      proxy (kind `proxy`, see {@link decideProxy}) — never as `self`;
  *   3. the patient's consents, newest first, whose actor matches the requester: the first one
  *      that is unrevoked (revocations count from the block after the revoking one), valid at the
  *      block's time, allows the purpose, and covers every requested category (sensitive ones
@@ -30,7 +32,7 @@ import {
   PatientId,
   ResourceTypes,
   actorMatches,
-  actsForPatient,
+  proxyAppointment,
   readJson,
   readPatient,
   type AccessGrant,
@@ -48,7 +50,13 @@ export interface AccessRequest {
 }
 
 export type AccessDecision =
-  | { granted: true; kind: 'consent' | 'self'; consentId: string | null; scope: AccessGrant['scope'] }
+  | {
+      granted: true;
+      kind: 'consent' | 'self' | 'proxy';
+      consentId: string | null;
+      scope: AccessGrant['scope'];
+      proxy?: AccessGrant['proxy'];
+    }
   | { granted: false; code: ValidationCode };
 
 const isSensitive = (c: string): c is SensitiveCategory =>
@@ -66,7 +74,11 @@ export function decideAccess(
   if (get(HealthKeys.erasure(req.patient)) !== undefined) return { granted: false, code: 'PATIENT_ERASED' };
   const wanted = req.categories.length ? req.categories : ['*'];
   const types = req.resourceTypes.length ? req.resourceTypes : ['*'];
-  if (actsForPatient(get, requester, req.patient))
+  if (requester.id !== req.patient) {
+    const proxy = decideProxy(get, requester, req, wanted, types, timeMs);
+    if (proxy !== undefined) return proxy;
+  }
+  if (requester.id === req.patient)
     return {
       granted: true,
       kind: 'self',
@@ -102,6 +114,39 @@ export function decideAccess(
     reason ??= code;
   }
   return { granted: false, code: reason ?? 'NO_CONSENT' };
+}
+
+/**
+ * A proxy's decision, within its own appointment: every non-sensitive category, and a sensitive
+ * category only if the appointment names it (asked for by name, or all the appointment names on
+ * `*`). The grant names who acted for whom. Undefined if `requester` is no proxy in force.
+ */
+function decideProxy(
+  get: (k: string) => string | undefined,
+  requester: MemberRecord,
+  req: AccessRequest,
+  wanted: string[],
+  types: string[],
+  timeMs: number,
+): AccessDecision | undefined {
+  const a = proxyAppointment(get, requester.id, req.patient, timeMs);
+  if (a === undefined) return undefined;
+  const wantedSensitive = wanted.filter(isSensitive);
+  if (!wantedSensitive.every((w) => a.sensitive.includes(w)))
+    return { granted: false, code: 'SENSITIVE_NOT_PERMITTED' };
+  const wantedPlain = wanted.filter((w) => !isSensitive(w));
+  return {
+    granted: true,
+    kind: 'proxy',
+    consentId: null,
+    scope: {
+      categories: wantedPlain.includes('*') ? ['*'] : wantedPlain,
+      sensitive: wanted.includes('*') ? [...a.sensitive] : wantedSensitive,
+      resourceTypes: types,
+      emergencyOnly: false,
+    },
+    proxy: { actor: requester.id, onBehalfOf: req.patient, appointedBy: a.appointedBy },
+  };
 }
 
 function checkConsent(
@@ -177,6 +222,7 @@ export const requestAccess: Contract<AccessRequest> = {
       expiresAtMs: ctx.timestampMs + ACCESS_GRANT_TTL_MS,
       reason: null,
     };
+    if (d.proxy !== undefined) grant.proxy = d.proxy;
     ctx.put(HealthKeys.access(ctx.txId), canonicalize(grant));
     return 'VALID';
   },

@@ -9,6 +9,9 @@ import {
   setBreakGlassExclusions,
   setEncryptionKey,
   setProxies,
+  proposeGuardian,
+  approveGuardian,
+  endGuardian,
 } from './consent.js';
 import { completeErasure, registerRecord, requestErasure } from './records.js';
 import { breakGlass, requestAccess } from './access.js';
@@ -19,6 +22,9 @@ export const contracts: readonly Contract<never>[] = [
   grantConsent as Contract<never>,
   revokeConsent as Contract<never>,
   setProxies as Contract<never>,
+  proposeGuardian as Contract<never>,
+  approveGuardian as Contract<never>,
+  endGuardian as Contract<never>,
   setBreakGlassExclusions as Contract<never>,
   registerRecord as Contract<never>,
   requestAccess as Contract<never>,

@@ -70,7 +70,7 @@ export interface RecordEntry {
 /** What an access decision released: the custodian's gatekeeper releases exactly this. */
 export interface AccessGrant {
   txId: string;
-  kind: 'consent' | 'self' | 'break-glass';
+  kind: 'consent' | 'self' | 'break-glass' | 'proxy';
   requester: string;
   patient: string;
   purpose: Purpose;
@@ -88,12 +88,59 @@ export interface AccessGrant {
   grantedAtMs: number;
   expiresAtMs: number;
   reason: string | null;
+  /** Kind `proxy`: who acted for whom, under which appointment (absent on other kinds). */
+  proxy?: { actor: string; onBehalfOf: string; appointedBy: 'patient' | 'institution' };
+}
+
+/** Longest institutional (guardian) appointment: the policy maximum, from the approving block's time. */
+export const MAX_GUARDIAN_MS = 90 * 24 * 3600_000;
+/** How long a guardian proposal waits for its second signer. */
+export const GUARDIAN_PROPOSAL_TTL_MS = 7 * 24 * 3600_000;
+
+/** What the patient's own proxies may see: stored beside the list (`proxy-scope/<patient>`). */
+export interface ProxyScope {
+  sensitive: SensitiveCategory[];
+}
+
+/** A pending or decided institutional appointment (two distinct signers of the patient's organization). */
+export interface GuardianProposal {
+  id: string;
+  patient: string;
+  guardian: string;
+  sensitive: SensitiveCategory[];
+  durationMs: number;
+  proposer: string;
+  proposedAtMs: number;
+  txId: string;
+  status: 'pending' | 'approved';
+}
+
+/** An institutional appointment in force until `expiresAtMs` (kept apart from the patient's own list). */
+export interface GuardianAppointment {
+  patient: string;
+  guardian: string;
+  proposalId: string;
+  sensitive: SensitiveCategory[];
+  proposer: string;
+  approver: string;
+  appointedAtMs: number;
+  expiresAtMs: number;
+  txId: string;
+}
+
+/** Why `signer` may act for a patient, and within what: undefined if not a proxy in force. */
+export interface ProxyAppointment {
+  appointedBy: 'patient' | 'institution';
+  sensitive: SensitiveCategory[];
 }
 
 export const HealthKeys = {
   consent: (patient: string, id: string) => `consent/${patient}/${id}`,
   consentIndex: (patient: string) => `consents/${patient}`,
   proxies: (patient: string) => `proxies/${patient}`,
+  proxyScope: (patient: string) => `proxy-scope/${patient}`,
+  guardianProposal: (patient: string, id: string) => `guardian-proposal/${patient}/${id}`,
+  guardian: (patient: string, member: string) => `guardian/${patient}/${member}`,
   breakGlassExclusions: (patient: string) => `bg-exclude/${patient}`,
   record: (id: string) => `record/${id}`,
   recordVersion: (id: string, v: number) => `record-version/${id}/${v}`,
@@ -125,14 +172,40 @@ export function readPatient(
   return m?.role === 'patient' ? m : undefined;
 }
 
-/** True if `signer` may act for `patient`: the patient, a named proxy, or their org's admin as guardian registrar. */
+/**
+ * True if `signer` may act for `patient`: the patient, a proxy the patient named, or (given the
+ * block's time) a guardian appointed by the two-person institutional flow and not yet expired.
+ */
 export function actsForPatient(
   get: (k: string) => string | undefined,
   signer: MemberRecord,
   patient: string,
+  timeMs?: number,
 ): boolean {
   if (signer.id === patient) return true;
-  return (readJson<string[]>(get, HealthKeys.proxies(patient)) ?? []).includes(signer.id);
+  return proxyAppointment(get, signer.id, patient, timeMs) !== undefined;
+}
+
+/**
+ * The appointment under which `member` acts for `patient`: named in the patient's own list, or
+ * an institutional appointment in force at `timeMs` (none without a time). Pure.
+ */
+export function proxyAppointment(
+  get: (k: string) => string | undefined,
+  member: string,
+  patient: string,
+  timeMs?: number,
+): ProxyAppointment | undefined {
+  if (member === patient) return undefined;
+  if ((readJson<string[]>(get, HealthKeys.proxies(patient)) ?? []).includes(member))
+    return {
+      appointedBy: 'patient',
+      sensitive: readJson<ProxyScope>(get, HealthKeys.proxyScope(patient))?.sensitive ?? [],
+    };
+  if (timeMs === undefined) return undefined;
+  const g = readJson<GuardianAppointment>(get, HealthKeys.guardian(patient, member));
+  if (g === undefined || timeMs < g.appointedAtMs || timeMs > g.expiresAtMs) return undefined;
+  return { appointedBy: 'institution', sensitive: g.sensitive };
 }
 
 /** Does `member` match an actor selector? */

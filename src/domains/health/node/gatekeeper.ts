@@ -22,7 +22,13 @@ import { HealthLedgerError } from '../../../protocol/errors.js';
 import type { MemberRecord } from '../../../contracts/contract.js';
 import type { Clock } from '../../../node/ordering/orderer.js';
 import { inScope } from '../contracts/access.js';
-import { HealthKeys, readJson, type AccessGrant, type RecordEntry } from '../contracts/model.js';
+import {
+  HealthKeys,
+  proxyAppointment,
+  readJson,
+  type AccessGrant,
+  type RecordEntry,
+} from '../contracts/model.js';
 import { wrapKeyNative } from './native-wrap.js';
 import { verifySignedRequest, type SignedRequestContext } from '../../../node/auth/signed-request.js';
 import { publishedEncryptionKey, type RecordRow, type RecordVault, type StateReader } from './vault.js';
@@ -49,6 +55,14 @@ export interface GatekeeperDeps {
 
 /** Resource types that may reference a binary (`urn:healthledger:blob:<id>`). */
 const BLOB_HOLDERS = new Set(['DocumentReference', 'Binary', 'Media']);
+
+/** A proxy grant still stands: its actor is the requester and still acts for the patient, no wider than granted. */
+function proxyGrantInForce(get: StateReader, grant: AccessGrant, nowMs: number): boolean {
+  const p = grant.proxy;
+  if (p === undefined || p.actor !== grant.requester || p.onBehalfOf !== grant.patient) return false;
+  const a = proxyAppointment(get, p.actor, p.onBehalfOf, nowMs);
+  return a !== undefined && grant.scope.sensitive.every((x) => a.sensitive.includes(x));
+}
 
 /** Checks every release against the ledger and hands out only what a committed grant covers. */
 export class Gatekeeper {
@@ -77,6 +91,9 @@ export class Gatekeeper {
       return refuse(new HealthLedgerError('ACCESS_NOT_GRANTED'));
     if (this.deps.clock.now() > grant.expiresAtMs) refuse(new HealthLedgerError('ACCESS_EXPIRED'));
     if (get(HealthKeys.erasure(grant.patient)) !== undefined) refuse(new HealthLedgerError('PATIENT_ERASED'));
+    // A proxy grant: released only within its own scope (below) and while the appointment is in force.
+    if (grant.kind === 'proxy' && !proxyGrantInForce(get, grant, this.deps.clock.now()))
+      refuse(new HealthLedgerError('ACCESS_NOT_GRANTED', 'the proxy appointment is no longer in force'));
     // Break-glass covers the emergency summary only: pre-filter on the classifier's flag
     // (the ledger entry is still checked below for every candidate).
     const rows = this.deps.vault.latestRecords(grant.patient, grant.scope.emergencyOnly).filter((row) => {

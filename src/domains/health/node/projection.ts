@@ -4,7 +4,13 @@
  * @module
  */
 import { MEMBER_ID_PATTERN } from '../../../protocol/tx.js';
-import { HealthKeys, readJson, type AccessGrant } from '../contracts/model.js';
+import {
+  HealthKeys,
+  readJson,
+  type AccessGrant,
+  type GuardianAppointment,
+  type GuardianProposal,
+} from '../contracts/model.js';
 import { num, str, type EventDetail, type EventProjection } from '../../../node/events/projection.js';
 
 /** Health event kinds, by transaction type: [when VALID, otherwise]. */
@@ -17,6 +23,9 @@ const HEALTH_EVENT_KINDS = {
   'erasure.request': ['erasure.requested', 'erasure.request.refused'],
   'erasure.complete': ['erasure.completed', 'erasure.complete.refused'],
   'patient.set-proxies': ['proxies.set', 'proxies.set.refused'],
+  'guardian.propose': ['guardian.proposed', 'guardian.propose.refused'],
+  'guardian.approve': ['guardian.appointed', 'guardian.approve.refused'],
+  'guardian.end': ['guardian.ended', 'guardian.end.refused'],
   'patient.set-break-glass-exclusions': ['break-glass-exclusions.set', 'break-glass-exclusions.set.refused'],
 } as const;
 
@@ -52,6 +61,12 @@ function detailOf(
           put('grant', g.kind);
           if (g.consentId !== null) put('consentId', g.consentId);
           put('expiresAtMs', g.expiresAtMs);
+          // Who acted for whom: the proxy, and under whose appointment.
+          if (g.proxy !== undefined) {
+            put('actor', g.proxy.actor);
+            put('onBehalfOf', g.proxy.onBehalfOf);
+            put('appointedBy', g.proxy.appointedBy);
+          }
         }
       }
       break;
@@ -86,6 +101,39 @@ function detailOf(
         put('proxies', p as string[]);
       break;
     }
+    // The patient is told of every institutional appointment: who, proposed and approved by whom, until when.
+    case 'guardian.propose': {
+      put('proposalId', str(payload['id'], 64));
+      put('guardian', str(payload['guardian'], 129));
+      if (code === 'VALID') {
+        const p = readJson<GuardianProposal>(
+          getState,
+          HealthKeys.guardianProposal(String(payload['patient']), String(payload['id'])),
+        );
+        if (p) put('proposer', p.proposer);
+      }
+      break;
+    }
+    case 'guardian.approve': {
+      put('proposalId', str(payload['id'], 64));
+      if (code === 'VALID') {
+        const p = readJson<GuardianProposal>(
+          getState,
+          HealthKeys.guardianProposal(String(payload['patient']), String(payload['id'])),
+        );
+        const g = p && readJson<GuardianAppointment>(getState, HealthKeys.guardian(p.patient, p.guardian));
+        if (g && g.txId === txId) {
+          put('guardian', g.guardian);
+          put('proposer', g.proposer);
+          put('approver', g.approver);
+          put('expiresAtMs', g.expiresAtMs);
+        }
+      }
+      break;
+    }
+    case 'guardian.end':
+      put('guardian', str(payload['guardian'], 129));
+      break;
     default:
       break;
   }
