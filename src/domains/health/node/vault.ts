@@ -367,6 +367,17 @@ export class RecordVault {
   }
 
   /** How many record versions are held for a patient. */
+  /** Every patient this vault holds anything of: records, a commitment secret or a binary. */
+  patients(): string[] {
+    return (
+      this.db
+        .prepare(
+          'SELECT patient FROM records UNION SELECT patient FROM patient_secrets UNION SELECT patient FROM blobs',
+        )
+        .all() as { patient: string }[]
+    ).map((r) => r.patient);
+  }
+
   countFor(patient: string): number {
     return (
       this.db.prepare('SELECT count(*) AS n FROM records WHERE patient = ?').get(patient) as { n: number }
