@@ -86,6 +86,11 @@ export interface RouteDef {
   response: Readonly<Record<string, TSchema>>;
   /** Left out of the OpenAPI document (node-to-node and static routes). */
   hide?: boolean;
+  /**
+   * Largest request body (bytes), refused from `Content-Length` before any of it is read
+   * (413 PAYLOAD_TOO_LARGE); without it, the server's default (1 MiB).
+   */
+  bodyLimit?: number;
 }
 
 const SubmitResult = T.Object(
