@@ -20,6 +20,9 @@ export const ledgerRoutes: RoutePlugin = async (app, { node, options }) => {
   const maxWait = options.defaultWaitMs ?? 30_000;
   const waitMs = (q: { timeoutMs?: number }): number => Math.min(q.timeoutMs ?? maxWait, maxWait);
 
+  // A genesis may allow transactions larger than the default 64 KiB: the route's limit follows it
+  // (plus room for the envelope), so such a transaction is refused as TX_TOO_LARGE, by the node.
+  const txLimit = Math.max(Routes.submitTx.bodyLimit, node.genesis.genesis.policies.maxTxBytes + 4096);
   addRoute(app, Routes.submitTx, async (req, reply) => {
     const [r] = await node.submit([req.body], {
       wait: req.query.wait === true,
@@ -28,7 +31,7 @@ export const ledgerRoutes: RoutePlugin = async (app, { node, options }) => {
     if (r === undefined) throw new HealthLedgerError('INTERNAL');
     if (r.status === 'rejected') throw r.error;
     return reply.status(r.status === 'committed' ? 200 : 202).send(toWire(r));
-  });
+  }, { bodyLimit: txLimit });
 
   addRoute(app, Routes.submitBatch, async (req) => {
     if (req.body.txs.length > MAX_BATCH) throw new HealthLedgerError('BATCH_TOO_LARGE');
