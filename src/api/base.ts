@@ -25,6 +25,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
 import { AUTH_KINDS, type AuthKind, type RouteDef } from '../protocol/api.js';
 import { bearerToken } from '../node/events/tokens.js';
+import type { EdgeOptions } from '../node/edge.js';
 
 /** Bodies are validated without coercion or stripping: a signed envelope must arrive exactly as signed. */
 const bodyAjv = new Ajv({
@@ -46,33 +47,7 @@ const paramAjv = new Ajv({
   strict: false,
 });
 
-/** Edge limits (docs/threat-model.md, Edge); every field has a default. */
-export interface EdgeOptions {
-  /**
-   * Requests per window, counted per client address (before the body is read) and per
-   * authenticated member (after the auth hook); `false` turns rate limiting off.
-   */
-  rateLimit?:
-    | false
-    | {
-        /** Requests per window per client address (default 600). */
-        perAddress?: number;
-        /** Requests per window per authenticated member (default 300). */
-        perMember?: number;
-        /** The window (ms, default 60 000). */
-        windowMs?: number;
-        /** Loopback callers (127.0.0.0/8, ::1) are not limited (default true: benchmarks, local tools). */
-        exemptLoopback?: boolean;
-      };
-  /** Time to receive a whole request, headers and body (ms, default 120 000). */
-  requestTimeoutMs?: number;
-  /** Time to receive a request's headers (ms, default 10 000). */
-  headersTimeoutMs?: number;
-  /** Idle socket timeout (ms, default 0 = none: event streams idle between heartbeats). */
-  connectionTimeoutMs?: number;
-  /** Largest binary accepted by `POST /v1/blobs` (bytes, default 256 MiB). */
-  blobMaxBytes?: number;
-}
+export type { EdgeOptions } from '../node/edge.js';
 
 /** Default largest body on routes whose definition declares none. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -335,7 +310,11 @@ export async function createApiBase(opts: {
             if (exempt(req)) return;
             const key = keyOf(req);
             if (key === null) return;
-            const r = (await limit(max, key)(req)) as { isAllowed?: boolean; isExceeded?: boolean; ttlInSeconds?: number };
+            const r = (await limit(max, key)(req)) as {
+              isAllowed?: boolean;
+              isExceeded?: boolean;
+              ttlInSeconds?: number;
+            };
             if (r.isAllowed || !r.isExceeded) return;
             const after = Math.max(1, r.ttlInSeconds ?? 1);
             void reply.header('retry-after', String(after));
@@ -345,7 +324,11 @@ export async function createApiBase(opts: {
         const limit = (max: number, key: string) => {
           let l = limiters.get(max);
           if (!l) {
-            l = app.createRateLimit({ max, timeWindow: rate.windowMs, keyGenerator: (req) => (req as FastifyRequest & { [RATE_KEY]?: string })[RATE_KEY] ?? req.ip }) as (req: FastifyRequest) => Promise<unknown>;
+            l = app.createRateLimit({
+              max,
+              timeWindow: rate.windowMs,
+              keyGenerator: (req) => (req as FastifyRequest & { [RATE_KEY]?: string })[RATE_KEY] ?? req.ip,
+            }) as (req: FastifyRequest) => Promise<unknown>;
             limiters.set(max, l);
           }
           return async (req: FastifyRequest) => {
@@ -357,7 +340,10 @@ export async function createApiBase(opts: {
       })()
     : null;
   if (limiter)
-    app.addHook('onRequest', limiter.check(limiter.rate.perAddress, (req) => `addr:${req.ip}`));
+    app.addHook(
+      'onRequest',
+      limiter.check(limiter.rate.perAddress, (req) => `addr:${req.ip}`),
+    );
 
   app.decorateRequest('auth', null);
   // The one place requests are authenticated, by the route's declared kind. A preHandler, so the

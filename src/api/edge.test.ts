@@ -89,7 +89,9 @@ describe('edge limits', () => {
   });
 
   test('a bounded flood of bad signatures is answered 429 RATE_LIMITED with Retry-After', async () => {
-    const app = await appWith({ edge: { rateLimit: { perAddress: 20, windowMs: 60_000, exemptLoopback: false } } });
+    const app = await appWith({
+      edge: { rateLimit: { perAddress: 20, windowMs: 60_000, exemptLoopback: false } },
+    });
     const port = await listen(app);
     const bad = JSON.stringify({ body: { v: 1 }, sig: 'x'.repeat(86) });
     const statuses: number[] = [];
@@ -185,7 +187,10 @@ describe('edge limits', () => {
   test('a blob over the configured maximum is refused, and a chunked one cut off, leaving no temp file', async () => {
     const app = await appWith({ edge: { blobMaxBytes: 1 * MiB } });
     const port = await listen(app);
-    const signed = net.client.sign(alice, 'blob.put', { patient: dana.memberId, contentType: 'application/pdf' });
+    const signed = net.client.sign(alice, 'blob.put', {
+      patient: dana.memberId,
+      contentType: 'application/pdf',
+    });
     const auth = `HealthLedger ${toBase64Url(new TextEncoder().encode(JSON.stringify(signed)))}`;
     const r = await raw(port, {
       method: 'POST',
@@ -195,12 +200,19 @@ describe('edge limits', () => {
     assert.equal(r.status, 413, r.text);
     assert.equal((JSON.parse(r.text) as { error: { code: string } }).error.code, 'PAYLOAD_TOO_LARGE');
 
-    const signed2 = net.client.sign(alice, 'blob.put', { patient: dana.memberId, contentType: 'application/pdf' });
+    const signed2 = net.client.sign(alice, 'blob.put', {
+      patient: dana.memberId,
+      contentType: 'application/pdf',
+    });
     const auth2 = `HealthLedger ${toBase64Url(new TextEncoder().encode(JSON.stringify(signed2)))}`;
     const c = await raw(port, {
       method: 'POST',
       path: '/v1/blobs',
-      headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked', authorization: auth2 },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'transfer-encoding': 'chunked',
+        authorization: auth2,
+      },
       body: Buffer.alloc(3 * MiB, 7),
     }).catch((e: Error) => ({ status: -1, text: e.message, headers: {}, sent: 0 }));
     if (c.status !== -1) assert.equal(c.status, 413, c.text);
@@ -212,12 +224,19 @@ describe('edge limits', () => {
       );
     assert.deepEqual(tmp(net.dir), []);
     // Within the maximum, an upload still works.
-    const signed3 = net.client.sign(alice, 'blob.put', { patient: dana.memberId, contentType: 'application/pdf' });
+    const signed3 = net.client.sign(alice, 'blob.put', {
+      patient: dana.memberId,
+      contentType: 'application/pdf',
+    });
     const auth3 = `HealthLedger ${toBase64Url(new TextEncoder().encode(JSON.stringify(signed3)))}`;
     const ok = await raw(port, {
       method: 'POST',
       path: '/v1/blobs',
-      headers: { 'content-type': 'application/octet-stream', 'content-length': 512 * KiB, authorization: auth3 },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': 512 * KiB,
+        authorization: auth3,
+      },
       body: Buffer.alloc(512 * KiB, 3),
     });
     assert.equal(ok.status, 201, ok.text);
@@ -235,7 +254,9 @@ describe('edge limits', () => {
       s.on('close', () => resolve(got));
       s.on('error', () => {});
       // Headers, then the body trickles and stalls.
-      s.write('POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+      s.write(
+        'POST /v1/transactions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+      );
       setTimeout(() => s.destroy(), 10_000);
     });
     const took = Date.now() - started;

@@ -9,7 +9,7 @@
  *   DIR/data/ledger.sqlite            the ledger store
  * @module
  */
-import type { EdgeOptions } from '../api/base.js';
+import type { EdgeOptions } from './edge.js';
 import {
   closeSync,
   existsSync,

@@ -63,7 +63,10 @@ export const healthPlugin: RoutePlugin = async (app, { node, options }) => {
   app.addContentTypeParser('application/octet-stream', (req, payload, done) => {
     const max = req.routeOptions.bodyLimit;
     if (Number(req.headers['content-length']) > max) {
-      done(new HealthLedgerError('PAYLOAD_TOO_LARGE', `bodies on this route are at most ${max} bytes`), undefined);
+      done(
+        new HealthLedgerError('PAYLOAD_TOO_LARGE', `bodies on this route are at most ${max} bytes`),
+        undefined,
+      );
       return;
     }
     done(null, capped(payload, max));
