@@ -249,6 +249,13 @@ export async function createApiBase(opts: {
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
     },
   });
+  // An explicit server-wide bodyLimit also caps the routes' declared limits.
+  if (opts.bodyLimit !== undefined) {
+    const cap = opts.bodyLimit;
+    app.addHook('onRoute', (r) => {
+      if (r.bodyLimit !== undefined && r.bodyLimit > cap) r.bodyLimit = cap;
+    });
+  }
   if (opts.observeRoutes) app.addHook('onRoute', opts.observeRoutes);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),
