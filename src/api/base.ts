@@ -8,6 +8,7 @@
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -17,11 +18,14 @@ import Fastify, {
   type preValidationHookHandler,
 } from 'fastify';
 import swagger from '@fastify/swagger';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import { Ajv } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { HealthLedgerError, type ApiErrorBody } from '../protocol/errors.js';
 import { AUTH_KINDS, type AuthKind, type RouteDef } from '../protocol/api.js';
 import { bearerToken } from '../node/events/tokens.js';
+import type { EdgeOptions } from '../node/edge.js';
 
 /** Bodies are validated without coercion or stripping: a signed envelope must arrive exactly as signed. */
 const bodyAjv = new Ajv({
@@ -31,6 +35,9 @@ const bodyAjv = new Ajv({
   useDefaults: false,
   strict: false,
 });
+/** Where the rate limiter finds the key the current check counts under. */
+const RATE_KEY = Symbol('healthledger.rateKey');
+
 /** Query strings and path params arrive as strings: coerce to the schema's types. */
 const paramAjv = new Ajv({
   allErrors: false,
@@ -39,6 +46,20 @@ const paramAjv = new Ajv({
   useDefaults: true,
   strict: false,
 });
+
+export type { EdgeOptions } from '../node/edge.js';
+
+/** Default largest body on routes whose definition declares none. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+/** Default largest binary on `POST /v1/blobs`. */
+export const DEFAULT_BLOB_MAX_BYTES = 256 * 1024 * 1024;
+const DEFAULT_RATE = { perAddress: 600, perMember: 300, windowMs: 60_000, exemptLoopback: true };
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+
+/** Whether `ip` is a loopback address (127.0.0.0/8, ::1, IPv4-mapped loopback). */
+export const isLoopback = (ip: string): boolean =>
+  ip === '::1' || ip.startsWith('127.') || ip.startsWith('::ffff:127.');
 
 /** The wire body of an API error. */
 export function errorBody(e: HealthLedgerError): ApiErrorBody {
@@ -134,7 +155,9 @@ export function addRoute<D extends RouteDef>(
     url: def.url,
     schema,
     config: { route: def, ...(extras.bearerSubject ? { bearerSubject: extras.bearerSubject } : {}) },
-    ...(extras.bodyLimit !== undefined ? { bodyLimit: extras.bodyLimit } : {}),
+    ...((extras.bodyLimit ?? def.bodyLimit) !== undefined
+      ? { bodyLimit: (extras.bodyLimit ?? def.bodyLimit)! }
+      : {}),
     ...(extras.preValidation ? { preValidation: extras.preValidation } : {}),
     handler,
   });
@@ -191,7 +214,10 @@ const takesQueryToken = (def: RouteDef): boolean =>
  */
 export async function createApiBase(opts: {
   logger?: boolean;
+  /** Largest body on routes whose definition declares none (default {@link DEFAULT_BODY_LIMIT}). */
   bodyLimit?: number;
+  /** Rate limits and timeouts (docs/threat-model.md, Edge). */
+  edge?: EdgeOptions;
   /** Called with the code of every refused request (metrics). */
   onRejected?: (code: string) => void;
   /** OpenAPI title; no OpenAPI document without it. */
@@ -206,11 +232,30 @@ export async function createApiBase(opts: {
 }> {
   const rejected = opts.onRejected ?? (() => {});
   const verifiers = opts.auth ?? {};
+  const edge = opts.edge ?? {};
+  const requestTimeout = edge.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Node requires headersTimeout <= requestTimeout; both are checked every connectionsCheckingInterval.
+  const headersTimeout = Math.min(edge.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
   const app = Fastify({
     // Fastify's logger stays off: the node logs its own events, never bodies or query strings (PHI).
     logger: opts.logger ?? false,
-    bodyLimit: opts.bodyLimit ?? 32 * 1024 * 1024,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Slow requests are dropped: whole request within requestTimeout, headers within headersTimeout.
+    requestTimeout,
+    connectionTimeout: edge.connectionTimeoutMs ?? 0,
+    http: {
+      requestTimeout,
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+    },
   });
+  // An explicit server-wide bodyLimit also caps the routes' declared limits.
+  if (opts.bodyLimit !== undefined) {
+    const cap = opts.bodyLimit;
+    app.addHook('onRoute', (r) => {
+      if (r.bodyLimit !== undefined && r.bodyLimit > cap) r.bodyLimit = cap;
+    });
+  }
   if (opts.observeRoutes) app.addHook('onRoute', opts.observeRoutes);
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema as object),
@@ -243,6 +288,69 @@ export async function createApiBase(opts: {
     if (kind === 'bearer' && !r.config?.bearerSubject)
       throw new Error(`route ${r.method} ${r.url} declares bearer auth without a subject`);
   });
+
+  // Security headers on every answer. The API answers JSON only, so its CSP forbids everything;
+  // the portal (routes/portal.ts, ADR 0008) sets its own CSP, which replaces this one.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  // Health data must never sit in a cache: every answer is no-store unless its route chose (the
+  // portal's static assets).
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  // Rate limits: per client address before anything is read, per authenticated member after auth.
+  const rate = edge.rateLimit === false ? null : { ...DEFAULT_RATE, ...edge.rateLimit };
+  const limiter = rate
+    ? await (async () => {
+        await app.register(rateLimit, { global: false, timeWindow: rate.windowMs });
+        const exempt = (req: FastifyRequest): boolean => rate.exemptLoopback && isLoopback(req.ip);
+        const check =
+          (max: number, keyOf: (req: FastifyRequest) => string | null) =>
+          async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+            if (exempt(req)) return;
+            const key = keyOf(req);
+            if (key === null) return;
+            const r = (await limit(max, key)(req)) as {
+              isAllowed?: boolean;
+              isExceeded?: boolean;
+              ttlInSeconds?: number;
+            };
+            if (r.isAllowed || !r.isExceeded) return;
+            const after = Math.max(1, r.ttlInSeconds ?? 1);
+            void reply.header('retry-after', String(after));
+            throw new HealthLedgerError('RATE_LIMITED', `too many requests; retry after ${after} s`);
+          };
+        const limiters = new Map<number, (req: FastifyRequest) => Promise<unknown>>();
+        const limit = (max: number, key: string) => {
+          let l = limiters.get(max);
+          if (!l) {
+            l = app.createRateLimit({
+              max,
+              timeWindow: rate.windowMs,
+              keyGenerator: (req) => (req as FastifyRequest & { [RATE_KEY]?: string })[RATE_KEY] ?? req.ip,
+            }) as (req: FastifyRequest) => Promise<unknown>;
+            limiters.set(max, l);
+          }
+          return async (req: FastifyRequest) => {
+            (req as FastifyRequest & { [RATE_KEY]?: string })[RATE_KEY] = key;
+            return l(req);
+          };
+        };
+        return { check, rate };
+      })()
+    : null;
+  if (limiter)
+    app.addHook(
+      'onRequest',
+      limiter.check(limiter.rate.perAddress, (req) => `addr:${req.ip}`),
+    );
 
   app.decorateRequest('auth', null);
   // The one place requests are authenticated, by the route's declared kind. A preHandler, so the
@@ -279,6 +387,22 @@ export async function createApiBase(opts: {
         return;
     }
   });
+  // After the auth hook: the member it established (a verified events token's subject, a verified
+  // peer node). A signed request or transaction is only verified later, by the node: keying by its
+  // claimed signer would let a forger spend that member's allowance, so those count by address only.
+  if (limiter)
+    app.addHook(
+      'preHandler',
+      limiter.check(limiter.rate.perMember, (req) => {
+        const a = req.auth;
+        if (a?.kind === 'bearer') return `member:${a.subject}`;
+        if (a?.kind === 'nodePeer' && verifiers.nodePeer) {
+          const h = req.headers[verifiers.nodePeer.requestHeader];
+          return `peer:${String(h).split(';')[0]}`;
+        }
+        return null;
+      }),
+    );
   // A node-to-node answer is signed over its exact bytes, errors included (once the caller checked out).
   app.addHook('onSend', async (req, reply, payload) => {
     if (req.auth?.kind !== 'nodePeer' || !verifiers.nodePeer) return payload;
@@ -291,6 +415,8 @@ export async function createApiBase(opts: {
   app.setErrorHandler((err: FastifyError | HealthLedgerError, _req, reply) => {
     const e = toApiError(app, err);
     rejected(e.code);
+    // A body refused for its size may still be arriving: answer and close rather than read it.
+    if (e.code === 'PAYLOAD_TOO_LARGE') void reply.header('connection', 'close');
     void reply.status(e.status).send(errorBody(e));
   });
   app.setNotFoundHandler((_req, reply) => {

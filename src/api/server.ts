@@ -86,6 +86,7 @@ export async function composeApp(
     ...(observeRoutes ? { observeRoutes } : {}),
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}),
+    ...(opts.edge !== undefined ? { edge: opts.edge } : {}),
     onRejected: (code) => node.metrics.rejected(code),
     openapiTitle: 'HealthLedger node API',
     auth: verifiers(opts),

@@ -96,6 +96,7 @@ export async function serveHome(
       events,
       supply,
       attestations: running.attestations,
+      ...(config.edge ? { edge: config.edge } : {}),
       ...(hasPeers
         ? {
             peer: {

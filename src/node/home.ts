@@ -9,6 +9,7 @@
  *   DIR/data/ledger.sqlite            the ledger store
  * @module
  */
+import type { EdgeOptions } from './edge.js';
 import {
   closeSync,
   existsSync,
@@ -51,6 +52,8 @@ export interface NodeConfig {
   /** etcd log compaction: how often (ms), and how many batches to keep below the lowest applied height. */
   compactEveryMs?: number;
   keepBatches?: number;
+  /** API edge limits: rate limits, timeouts, largest blob (`EdgeOptions`, docs/threat-model.md). */
+  edge?: EdgeOptions;
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */

@@ -26,6 +26,10 @@ export const SharedErrorCodes = {
   },
   TX_TOO_LARGE: { status: 413, message: 'The transaction exceeds the genesis policy maxTxBytes.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The HTTP request body exceeds the server limit.' },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests from this address or member; retry after the Retry-After seconds.',
+  },
   BATCH_TOO_LARGE: {
     status: 413,
     message: 'A batch holds more transactions than the server accepts at once.',

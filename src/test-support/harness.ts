@@ -20,6 +20,8 @@ export interface TestNetwork {
   running: RunningNode;
   app: FastifyInstance;
   records: RecordService;
+  /** The patient events service the API was built with. */
+  events: Served['events'];
   url: string;
   /** The verification servers' URL, when started with `verificationServers`. */
   verificationUrl: string | null;
@@ -92,6 +94,9 @@ export async function startTestNetwork(
     },
     get records() {
       return served.records;
+    },
+    get events() {
+      return served.events;
     },
     get client() {
       return new HealthLedgerClient({ baseUrl: served.url, genesis });

@@ -10,6 +10,7 @@ import type { AttestationService } from '../../node/attestations.js';
 import type { ValidatedGenesis } from '../../protocol/genesis.js';
 import type { RecordService } from '../../domains/health/node/record-service.js';
 import type { SupplyService } from '../../domains/supply/node/supply-service.js';
+import type { EdgeOptions } from '../base.js';
 
 export interface AppOptions {
   /** The custodian's records service; the record routes exist only with it. */
@@ -29,8 +30,10 @@ export interface AppOptions {
   attestations?: AttestationService | null;
   /** The supply-chain read side (verification, timelines, alerts, EPCIS intake). */
   supply?: SupplyService;
-  /** Largest request body accepted (bytes). */
+  /** Largest request body accepted (bytes) on routes whose definition declares none. */
   bodyLimit?: number;
+  /** Edge limits: rate limits, timeouts, the largest blob (docs/threat-model.md, Edge). */
+  edge?: EdgeOptions;
   /** Default and maximum wait for `wait=true` submissions. */
   defaultWaitMs?: number;
   logger?: boolean;

@@ -5,11 +5,21 @@
  */
 import { Readable } from 'node:stream';
 import { HealthLedgerError } from '../../../protocol/errors.js';
-import { addRoute } from '../../../api/base.js';
+import { addRoute, DEFAULT_BLOB_MAX_BYTES } from '../../../api/base.js';
 import type { RoutePlugin } from '../../../api/routes/context.js';
 import { HealthRoutes } from '../core/routes.js';
 import { releaseFromPeers } from '../node/peers.js';
 import { fhirRoutes, signedRequestOf } from './fhir.js';
+
+/** The bytes of `source`, failing with PAYLOAD_TOO_LARGE once more than `max` arrived. */
+async function* capped(source: AsyncIterable<Uint8Array>, max: number): AsyncGenerator<Uint8Array> {
+  let seen = 0;
+  for await (const piece of source) {
+    seen += piece.length;
+    if (seen > max) throw new HealthLedgerError('PAYLOAD_TOO_LARGE', `binaries are at most ${max} bytes`);
+    yield piece;
+  }
+}
 
 /** Records, blobs, FHIR and the peer data plane (records routes only with a records service). */
 export const healthPlugin: RoutePlugin = async (app, { node, options }) => {
@@ -47,8 +57,20 @@ export const healthPlugin: RoutePlugin = async (app, { node, options }) => {
       return reply.status(status).header('content-type', 'application/json').send(text);
     });
 
-  // Binaries stream straight through: the body is never buffered.
-  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  // Binaries stream straight through: the body is never buffered. A declared size over the route's
+  // limit is refused before any byte is read; a chunked body is cut off once it passes the limit
+  // (the blob store then deletes its temporary file).
+  app.addContentTypeParser('application/octet-stream', (req, payload, done) => {
+    const max = req.routeOptions.bodyLimit;
+    if (Number(req.headers['content-length']) > max) {
+      done(
+        new HealthLedgerError('PAYLOAD_TOO_LARGE', `bodies on this route are at most ${max} bytes`),
+        undefined,
+      );
+      return;
+    }
+    done(null, capped(payload, max));
+  });
   addRoute(
     app,
     HealthRoutes.putBlob,
@@ -57,7 +79,7 @@ export const healthPlugin: RoutePlugin = async (app, { node, options }) => {
         .status(201)
         .send(await records.putBlob(signedRequestOf(req), req.body as AsyncIterable<Uint8Array>)),
     {
-      bodyLimit: 4 * 1024 * 1024 * 1024,
+      bodyLimit: options.edge?.blobMaxBytes ?? DEFAULT_BLOB_MAX_BYTES,
       // The body type answers before the signature (as it always has).
       preValidation: async (req) => {
         if (!req.headers['content-type']?.startsWith('application/octet-stream'))

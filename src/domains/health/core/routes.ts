@@ -5,7 +5,13 @@
  * @module
  */
 import { Type as T } from '@sinclair/typebox';
-import { ErrorResponses, Open, SignedTxSchema, type RouteDef } from '../../../protocol/api.js';
+import {
+  DOCUMENT_BODY_LIMIT,
+  ErrorResponses,
+  Open,
+  SignedTxSchema,
+  type RouteDef,
+} from '../../../protocol/api.js';
 
 /** FHIR errors are OperationOutcomes carrying the HealthLedger code (`details.coding`). */
 const OperationOutcome = Open('A FHIR OperationOutcome; the HealthLedger code in issue[0].details.coding.');
@@ -17,6 +23,7 @@ const FhirType = T.Object({ type: T.String({ description: 'A supported FHIR reso
 export const HealthRoutes = {
   writeRecord: {
     method: 'POST',
+    bodyLimit: DOCUMENT_BODY_LIMIT,
     url: '/v1/records',
     summary:
       'Store a FHIR R4 resource for a patient (signed record.write request from a practitioner of this custodian): validated, encrypted, registered on the ledger.',
@@ -43,6 +50,7 @@ export const HealthRoutes = {
   },
   importBundle: {
     method: 'POST',
+    bodyLimit: DOCUMENT_BODY_LIMIT,
     url: '/v1/records/import',
     summary:
       'Import a FHIR transaction/batch/collection Bundle for one patient (signed record.import request from a practitioner of this custodian).',
@@ -119,6 +127,7 @@ export const HealthRoutes = {
   },
   fhirCreate: {
     method: 'POST',
+    bodyLimit: DOCUMENT_BODY_LIMIT,
     url: '/fhir/:type',
     summary:
       'FHIR create: the body is a signed record.write request whose resource is of this type; 201 with Location and the stored resource.',

@@ -6,6 +6,7 @@
  */
 import { Type as T } from '@sinclair/typebox';
 import {
+  DOCUMENT_BODY_LIMIT,
   ErrorResponses,
   EventsPageQuery,
   EventsPageSchema as EventsPage,
@@ -91,6 +92,7 @@ export const SupplyRoutes = {
   },
   supplyFacts: {
     method: 'POST',
+    bodyLimit: DOCUMENT_BODY_LIMIT,
     url: '/v1/supply/epcis/facts',
     summary:
       'Validate an EPCIS 2.0 document or event against the EPCIS JSON Schema and return, per event, its CBV event hash and the supply.event payload to sign (detailed event data is not stored).',
