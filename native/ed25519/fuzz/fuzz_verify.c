@@ -19,13 +19,14 @@
  *                 flip a sign bit, S = L - S, truncate msg.
  *   2 torsion:    seed 32 | ta | tr | flags | ops... | msg. A = [a]B + T[ta], R = [r]B + T[tr],
  *                 S = r + k*a (optionally searching r so that the cofactorless equation holds for a
- *                 mixed-order key), then mode 1's ops. Probes the cofactorless-vs-cofactored edge.
+ *                 mixed-order key; or r = 0, R = T[tr] of small order), then mode 1's ops. Probes
+ *                 the cofactorless-vs-cofactored edge and the small-order-R rule.
  *   3 edges:      ia | ir | is | pkbytes 32 | sbytes 32 | msg: A, R and S from tables of edge
  *                 encodings (small-order points, non-canonical y >= p, sign-bit variants, S around
  *                 0, L, 2^252, 2^255, 2^256) or from the input bytes.
  *
  * CI proves the harness reports a disagreement by building it against a mutant of verify.c (the
- * S < L check removed; scripts/fuzz-ed25519.mjs --mutant), which it must catch.
+ * small-order-R check removed; scripts/fuzz-ed25519.mjs --mutant r), which it must catch.
  */
 #ifndef VERIFY_C
 #define VERIFY_C "../verify.c"
@@ -309,7 +310,9 @@ static int build_torsion(case_t *c, reader *r) {
   secret_scalar(a, prefix, seed);
   if (crypto_scalarmult_ed25519_base_noclamp(aB, a) != 0) return 0;
   if (crypto_core_ed25519_add(c->pk, aB, torsion[ta]) != 0) return 0;
-  /* flags & 1: search nonces for one where -[k] T[ta] == T[tr] (the cofactorless equation
+  /* flags & 2: r = 0, so R = T[tr] has small order and [S]B - [k]A = -[k] T[ta] (the
+     small-order-R rule is then all that rejects it when the equation holds).
+     flags & 1: search nonces for one where -[k] T[ta] == T[tr] (the cofactorless equation
      holds for a mixed-order key); otherwise T[tr] is taken from the input. */
   const int tries = flags & 1 ? 16 : 1;
   uint8_t rs[32], k[32], rB[32];
@@ -323,14 +326,23 @@ static int build_torsion(case_t *c, reader *r) {
     crypto_hash_sha512_update(&st, c->msg, c->msg_len);
     crypto_hash_sha512_final(&st, h);
     crypto_core_ed25519_scalar_reduce(rs, h);
-    if (crypto_scalarmult_ed25519_base_noclamp(rB, rs) != 0) return 0;
+    if (flags & 2) { /* r = 0: R = T[tr] itself, of small order (libsodium must refuse it) */
+      memset(rs, 0, 32);
+      memset(rB, 0, 32);
+      rB[0] = 1;
+    } else if (crypto_scalarmult_ed25519_base_noclamp(rB, rs) != 0) {
+      return 0;
+    }
     unsigned tr = tr0;
     if (flags & 1) {
       /* Need T[tr] = -[k] T[ta], i.e. tr = -k ta mod 8 - but k depends on R. Guess tr from
          the attempt number and keep the nonce for which k agrees. */
       tr = (unsigned)attempt % 8;
     }
-    if (crypto_core_ed25519_add(c->sig, rB, torsion[tr]) != 0) return 0;
+    if (flags & 2)
+      memcpy(c->sig, torsion[tr], 32);
+    else if (crypto_core_ed25519_add(c->sig, rB, torsion[tr]) != 0)
+      return 0;
     hram(k, c->sig, c->pk, c->msg, c->msg_len);
     if (!(flags & 1) || (tr + (unsigned)k[0] * ta) % 8 == 0) break;
   }

@@ -30,6 +30,6 @@ write('signed-valid', [1, ...seed(1), 0, ...msg]);
 for (let op = 0; op < 12; op++) write(`signed-op${op}`, [1, ...seed(op + 2), 1, op, 3, 5, ...msg]);
 // Mode 2: each torsion component of A, with and without the search for an accepted mixed-order key.
 for (let ta = 0; ta < 8; ta++)
-  for (const flags of [0, 1]) write(`torsion-a${ta}-f${flags}`, [2, ...seed(ta), ta, (8 - ta) % 8, flags, 0, ...msg]);
+  for (const flags of [0, 1, 2, 3]) write(`torsion-a${ta}-f${flags}`, [2, ...seed(ta), ta, (8 - ta) % 8, flags, 0, ...msg]);
 // Mode 3: small-order A/R, non-canonical encodings, edge S values.
 for (let i = 0; i < 16; i++) write(`edges-${i}`, [3, i * 4, (i * 5 + 1) % 64, i, ...seed(i), ...seed(i + 1), ...msg]);
