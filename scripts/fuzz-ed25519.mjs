@@ -30,7 +30,9 @@ function option(name) {
 }
 function usage(message) {
   console.error(`fuzz-ed25519: ${message}`);
-  console.error('usage: node scripts/fuzz-ed25519.mjs (--seconds S | --runs N) [--corpus DIR] [--no-seeds] [--seed N] [--mutant r|s]');
+  console.error(
+    'usage: node scripts/fuzz-ed25519.mjs (--seconds S | --runs N) [--corpus DIR] [--no-seeds] [--seed N] [--mutant r|s]',
+  );
   process.exit(2);
 }
 const known = new Set(['--seconds', '--runs', '--corpus', '--seed', '--no-seeds', '--mutant']);
@@ -38,12 +40,24 @@ for (const a of args) if (a.startsWith('--') && !known.has(a)) usage(`unknown op
 const seconds = option('--seconds');
 const runs = option('--runs');
 if (!seconds && !runs) usage('give --seconds or --runs (runs are bounded)');
-for (const [n, v] of [['--seconds', seconds], ['--runs', runs], ['--seed', option('--seed')]])
+for (const [n, v] of [
+  ['--seconds', seconds],
+  ['--runs', runs],
+  ['--seed', option('--seed')],
+])
   if (v !== undefined && !/^\d+$/.test(v)) usage(`${n} must be a non-negative integer`);
 const mutant = option('--mutant');
 const MUTANTS = {
-  r: ['no small-order-R check', 'if (!sc_is_canonical(sig + 32) || has_small_order(sig)) return 0;', 'if (!sc_is_canonical(sig + 32)) return 0;'],
-  s: ['no S < L check', 'if (!sc_is_canonical(sig + 32) || has_small_order(sig)) return 0;', 'if (has_small_order(sig)) return 0;'],
+  r: [
+    'no small-order-R check',
+    'if (!sc_is_canonical(sig + 32) || has_small_order(sig)) return 0;',
+    'if (!sc_is_canonical(sig + 32)) return 0;',
+  ],
+  s: [
+    'no S < L check',
+    'if (!sc_is_canonical(sig + 32) || has_small_order(sig)) return 0;',
+    'if (has_small_order(sig)) return 0;',
+  ],
 };
 if (mutant !== undefined && !MUTANTS[mutant]) usage('--mutant takes r or s');
 
@@ -56,9 +70,11 @@ const skip = (reason) => {
 const cc = process.env.FUZZ_CC ?? 'clang';
 if (spawnSync(cc, ['--version'], { encoding: 'utf8' }).status !== 0)
   skip(`${cc} not found (Debian: apt-get install clang)`);
-const nodeHeaders = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'].find(
-  (d) => existsSync(join(d, 'node_api.h')),
-);
+const nodeHeaders = [
+  join(dirname(process.execPath), '..', 'include', 'node'),
+  '/usr/include/node',
+  '/usr/local/include/node',
+].find((d) => existsSync(join(d, 'node_api.h')));
 if (!nodeHeaders) skip("Node's headers (node_api.h) not found");
 
 const buildDir = join(root, 'build', 'fuzz');
@@ -72,10 +88,17 @@ for (const h of ['node_api.h', 'node_api_types.h', 'js_native_api.h', 'js_native
   symlinkSync(join(nodeHeaders, h), join(inc, h));
 }
 const probe = join(buildDir, 'probe.c');
-writeFileSync(probe, '#include <sodium.h>\n#include <openssl/sha.h>\nint main(void) { return sodium_init() < 0; }\n');
-const probed = spawnSync(cc, [probe, '-lsodium', '-lcrypto', '-o', join(buildDir, 'probe')], { encoding: 'utf8' });
+writeFileSync(
+  probe,
+  '#include <sodium.h>\n#include <openssl/sha.h>\nint main(void) { return sodium_init() < 0; }\n',
+);
+const probed = spawnSync(cc, [probe, '-lsodium', '-lcrypto', '-o', join(buildDir, 'probe')], {
+  encoding: 'utf8',
+});
 if (probed.status !== 0)
-  skip(`cannot build against libsodium and libcrypto (Debian: apt-get install libsodium-dev libssl-dev): ${probed.stderr.trim().split('\n')[0]}`);
+  skip(
+    `cannot build against libsodium and libcrypto (Debian: apt-get install libsodium-dev libssl-dev): ${probed.stderr.trim().split('\n')[0]}`,
+  );
 
 // ---- Build. ----
 const harness = join(root, 'native', 'ed25519', 'fuzz', 'fuzz_verify.c');
@@ -84,14 +107,20 @@ if (mutant) {
   const original = readFileSync(verifySource, 'utf8');
   const [, check, replacement] = MUTANTS[mutant];
   if (!original.includes(check)) {
-    console.error(`fuzz-ed25519: --mutant: verify.c no longer contains \`${check}\`; update the mutant in this script`);
+    console.error(
+      `fuzz-ed25519: --mutant: verify.c no longer contains \`${check}\`; update the mutant in this script`,
+    );
     process.exit(2);
   }
   verifySource = join(buildDir, `verify-mutant-${mutant}.c`);
   writeFileSync(verifySource, original.replace(check, replacement));
 }
 const binary = join(buildDir, mutant ? `fuzz_verify_mutant_${mutant}` : 'fuzz_verify');
-const newest = Math.max(statSync(harness).mtimeMs, statSync(verifySource).mtimeMs, statSync(fileURLToPath(import.meta.url)).mtimeMs);
+const newest = Math.max(
+  statSync(harness).mtimeMs,
+  statSync(verifySource).mtimeMs,
+  statSync(fileURLToPath(import.meta.url)).mtimeMs,
+);
 const flags = ['-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined'];
 if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
   const built = spawnSync(
@@ -124,7 +153,9 @@ const fuzzArgs = [
   corpus,
   ...(args.includes('--no-seeds') ? [] : [join(root, 'native', 'ed25519', 'fuzz', 'corpus')]),
 ];
-console.log(`fuzz-ed25519: ${version}; ${mutant ? `MUTANT (${MUTANTS[mutant][0]}) ` : ''}${binary} ${fuzzArgs.join(' ')}`);
+console.log(
+  `fuzz-ed25519: ${version}; ${mutant ? `MUTANT (${MUTANTS[mutant][0]}) ` : ''}${binary} ${fuzzArgs.join(' ')}`,
+);
 const started = Date.now();
 const child = spawn(binary, fuzzArgs, { stdio: ['ignore', 'inherit', 'pipe'] });
 let log = '';
@@ -133,7 +164,9 @@ child.stderr.on('data', (chunk) => {
   if (log.length > 4_000_000) log = log.slice(-2_000_000);
   if (process.env.FUZZ_VERBOSE) process.stderr.write(chunk);
 });
-const status = await new Promise((done) => child.on('close', (code, signal) => done(code ?? (signal ? 128 : 1))));
+const status = await new Promise((done) =>
+  child.on('close', (code, signal) => done(code ?? (signal ? 128 : 1))),
+);
 const elapsed = (Date.now() - started) / 1000;
 
 const stat = (name) => log.match(new RegExp(`stat::${name}:\\s+(\\d+)`))?.[1];
@@ -155,7 +188,9 @@ const found = log.match(/fuzz_verify: DISAGREEMENT[^\n]*(\n(pk|sig|msg)[^\n]*)*/
 const sanitizer = log.match(/(ERROR: (AddressSanitizer|libFuzzer)[^\n]*|runtime error:[^\n]*)/)?.[0];
 const artifact = log.match(/Test unit written to (\S+)/)?.[1];
 if (status !== 0) {
-  console.log(`fuzz-ed25519: ${found ? 'DISAGREEMENT with libsodium' : 'FAILURE'} (libFuzzer exit ${status})`);
+  console.log(
+    `fuzz-ed25519: ${found ? 'DISAGREEMENT with libsodium' : 'FAILURE'} (libFuzzer exit ${status})`,
+  );
   if (found) console.log(found);
   else console.log(sanitizer ?? log.split('\n').slice(-30).join('\n'));
   if (artifact) console.log(`reproduce: ${binary} ${artifact}`);
