@@ -6,6 +6,9 @@
 //   options: --corpus DIR   working corpus (default build/fuzz/corpus; the seeds in
 //                           native/ed25519/fuzz/corpus are always read, never written)
 //            --no-seeds     start without the seed corpus
+//            --fast         build without AddressSanitizer (libFuzzer + UBSan, -O2): several
+//                           times the executions per second, for long runs; the default build
+//                           has ASan + UBSan
 //            --seed N       libFuzzer's random seed
 //            --mutant r|s   build against a copy of verify.c without its small-order-R check (r)
 //                           or its S < L check (s) and expect the fuzzer to catch it: exits 0
@@ -31,11 +34,11 @@ function option(name) {
 function usage(message) {
   console.error(`fuzz-ed25519: ${message}`);
   console.error(
-    'usage: node scripts/fuzz-ed25519.mjs (--seconds S | --runs N) [--corpus DIR] [--no-seeds] [--seed N] [--mutant r|s]',
+    'usage: node scripts/fuzz-ed25519.mjs (--seconds S | --runs N) [--corpus DIR] [--no-seeds] [--seed N] [--mutant r|s] [--fast]',
   );
   process.exit(2);
 }
-const known = new Set(['--seconds', '--runs', '--corpus', '--seed', '--no-seeds', '--mutant']);
+const known = new Set(['--seconds', '--runs', '--corpus', '--seed', '--no-seeds', '--mutant', '--fast']);
 for (const a of args) if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
 const seconds = option('--seconds');
 const runs = option('--runs');
@@ -47,6 +50,7 @@ for (const [n, v] of [
 ])
   if (v !== undefined && !/^\d+$/.test(v)) usage(`${n} must be a non-negative integer`);
 const mutant = option('--mutant');
+const fast = args.includes('--fast');
 const MUTANTS = {
   r: [
     'no small-order-R check',
@@ -115,13 +119,18 @@ if (mutant) {
   verifySource = join(buildDir, `verify-mutant-${mutant}.c`);
   writeFileSync(verifySource, original.replace(check, replacement));
 }
-const binary = join(buildDir, mutant ? `fuzz_verify_mutant_${mutant}` : 'fuzz_verify');
+const binary = join(
+  buildDir,
+  `${mutant ? `fuzz_verify_mutant_${mutant}` : 'fuzz_verify'}${fast ? '_fast' : ''}`,
+);
 const newest = Math.max(
   statSync(harness).mtimeMs,
   statSync(verifySource).mtimeMs,
   statSync(fileURLToPath(import.meta.url)).mtimeMs,
 );
-const flags = ['-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined'];
+const flags = fast
+  ? ['-g', '-O2', '-fsanitize=fuzzer,undefined', '-fno-sanitize-recover=undefined']
+  : ['-g', '-O1', '-fsanitize=fuzzer,address,undefined', '-fno-sanitize-recover=undefined'];
 if (!existsSync(binary) || statSync(binary).mtimeMs < newest) {
   const built = spawnSync(
     cc,

@@ -368,9 +368,23 @@ static void report(const char *what, const case_t *c, int sodium, int single, in
   abort();
 }
 
+#ifdef HL_FUZZ_STATS
+/* -DHL_FUZZ_STATS: count inputs by mode and libsodium's verdict, printed at exit (for
+   docs/fuzzing.md: how often each mode reaches an accepted signature). */
+static unsigned long stats[4][2];
+static int stats_mode;
+static void print_stats(void) {
+  for (int m = 0; m < 4; m++)
+    fprintf(stderr, "fuzz_verify stats: mode %d: %lu valid, %lu invalid\n", m, stats[m][1], stats[m][0]);
+}
+#endif
+
 static void check(const case_t *c) {
   const int sodium = crypto_sign_verify_detached(c->sig, c->msg, c->msg_len, c->pk); /* 0 valid, -1 not */
   const int expected = sodium == 0;
+#ifdef HL_FUZZ_STATS
+  stats[stats_mode][expected]++;
+#endif
 
   const int single = verify_one(cache, c->sig, c->msg, c->msg_len, c->pk);
 
@@ -398,11 +412,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int ready;
   if (!ready) {
     init_tables();
+#ifdef HL_FUZZ_STATS
+    atexit(print_stats);
+#endif
     ready = 1;
   }
   if (size == 0) return 0;
   static case_t c;
   reader r = {data, size, 1};
+#ifdef HL_FUZZ_STATS
+  stats_mode = data[0] % 4;
+#endif
   switch (data[0] % 4) {
   case 0:
     rd_bytes(&r, c.pk, 32);
