@@ -51,6 +51,11 @@ export interface NodeConfig {
   /** etcd log compaction: how often (ms), and how many batches to keep below the lowest applied height. */
   compactEveryMs?: number;
   keepBatches?: number;
+  /**
+   * Webhooks (events): `allow` lists internal targets admitted anyway — `"ip"`, `"ip:port"`,
+   * `"[v6]:port"` or a CIDR such as `"10.1.0.0/16"`. Nothing internal is reachable by default.
+   */
+  webhooks?: { allow?: string[] };
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */

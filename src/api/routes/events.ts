@@ -52,9 +52,11 @@ export const eventRoutes: RoutePlugin = async (app, { options }) => {
   const patient = { bearerSubject: patientOfPath };
 
   addRoute(app, Routes.eventsToken, (req) => events.issueToken(req.body));
-  addRoute(app, Routes.createSubscription, (req, reply) =>
-    reply.status(201).send(events.createSubscription(req.body)),
+  addRoute(app, Routes.createSubscription, async (req, reply) =>
+    reply.status(201).send(await events.createSubscription(req.body)),
   );
+  addRoute(app, Routes.listSubscriptions, (req) => events.listSubscriptions(req.body));
+  addRoute(app, Routes.deleteSubscription, (req) => events.deleteSubscription(req.body));
   addRoute(
     app,
     Routes.patientEvents,

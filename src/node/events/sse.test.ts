@@ -239,9 +239,9 @@ describe('patient event stream (SSE)', () => {
     const bobs = await net.client.health.eventsToken(who['bob']!, who['bob']!.memberId);
     assert.deepEqual(await code(`${streamUrl}?token=${bobs.token}`), [403, 'EVENTS_TOKEN_WRONG_PATIENT']);
     const secret = loadOrCreateEventsSecret(eventsPaths(net.dir).secret);
-    const expired = new EventTokens(secret, { now: () => Date.now() - 16 * 60_000 }).issue(dana);
+    const expired = new EventTokens(secret, { now: () => Date.now() - 16 * 60_000 }).issue(dana, dana);
     assert.deepEqual(await code(`${streamUrl}?token=${expired.token}`), [401, 'EVENTS_TOKEN_EXPIRED']);
-    const forged = new EventTokens(new Uint8Array(32).fill(7), { now: () => Date.now() }).issue(dana);
+    const forged = new EventTokens(new Uint8Array(32).fill(7), { now: () => Date.now() }).issue(dana, dana);
     assert.deepEqual(await code(`${streamUrl}?token=${forged.token}`), [401, 'EVENTS_TOKEN_INVALID']);
     // The same checks guard the page and AuditEvent routes.
     const events = `${net.url}/v1/patients/st-mary/p-dana/events`;

@@ -3,7 +3,15 @@
  * client as `client.health`; import single actions from here to call them on a bare core.
  * @module
  */
-import { auditEvents, createSubscription, eventStreamUrl, events, eventsToken } from './events.js';
+import {
+  auditEvents,
+  createSubscription,
+  deleteSubscription,
+  eventStreamUrl,
+  events,
+  eventsToken,
+  listSubscriptions,
+} from './events.js';
 import {
   consents,
   getBlob,
@@ -32,4 +40,6 @@ export const healthActions = {
   eventStreamUrl,
   auditEvents,
   createSubscription,
+  listSubscriptions,
+  deleteSubscription,
 };
