@@ -280,8 +280,12 @@ export class EventsService {
   }
 
   /** Streams the patient's events after `after` as SSE on `res` (already authorized). */
-  openStream(res: ServerResponse, patient: string, after: number, expiresAtMs: number): void {
-    this.streams.open(res, patient, after, expiresAtMs);
+  openStream(res: ServerResponse, patient: string, after: number, expiresAtMs: number, token?: string): void {
+    // The stream ends when the token's member is revoked or may no longer follow the subject.
+    const member = token === undefined ? undefined : this.tokens.verify(token, patient).member;
+    this.streams.open(res, patient, after, expiresAtMs, () =>
+      member === undefined ? true : this.mayFollow(member, patient),
+    );
   }
 
   /** Ends every SSE stream (before the HTTP server closes). */

@@ -256,6 +256,29 @@ describe('patient event stream (SSE)', () => {
     ]);
   });
 
+  test('revoking the token’s member ends its open stream and refuses the token', async () => {
+    const ann = await net.enroll('st-mary', 'auditor-3', 'auditor');
+    const { token } = await net.client.health.eventsToken(ann, dana);
+    const sse = await SseClient.connect(`${streamUrl}?token=${token}`);
+    try {
+      await sse.waitFor(1);
+      await net.client.sendAndVerify(net.id('st-mary/admin'), 'member.revoke', {
+        memberId: ann.memberId,
+        reason: 'left',
+      });
+      const before = sse.frames.length;
+      await access();
+      await Promise.race([sse.done, new Promise((r) => setTimeout(r, 3000))]);
+      assert.ok(sse.comments.includes(': token revoked'), sse.comments.join('|'));
+      assert.equal(sse.frames.length, before, 'nothing after the revocation');
+      const res = await fetch(`${streamUrl}?token=${token}`);
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'EVENTS_TOKEN_REVOKED');
+    } finally {
+      sse.close();
+    }
+  });
+
   test('only the patient, a proxy or an auditor of their organization gets a token', async () => {
     const refused = async (id: Identity) =>
       assert.rejects(
