@@ -122,17 +122,18 @@ export class EventsService {
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     });
     // Set once the service exists: the deliverer asks it whether a creator may still follow.
-    let service: EventsService | undefined;
+    const self: { service?: EventsService } = {};
     const webhooks = new WebhookDeliverer(db, index, {
       ...opts.webhooks,
       clock,
       log,
-      creatorActive: (member, subject) => service?.mayFollow(member, subject) ?? true,
+      creatorActive: (member, subject) => self.service?.mayFollow(member, subject) ?? true,
     });
     node.metrics.gauge('healthledger_event_streams', () => streams.size);
     node.metrics.gauge('healthledger_webhook_subscriptions', () => webhooks.size);
     node.metrics.gauge('healthledger_events_indexed_height', () => index.indexedHeight);
-    service = new EventsService(node, index, db, tokens, streams, webhooks, clock, log, opts);
+    const service = new EventsService(node, index, db, tokens, streams, webhooks, clock, log, opts);
+    self.service = service;
     webhooks.start();
     return service;
   }
