@@ -77,7 +77,12 @@ export async function serveHome(
     closers.push(() => records.close());
     closers.push(eraseOnRequest(running.node, records, log));
     // Patient events: the index catches up with the ledger before the API serves it.
-    const events = await EventsService.start(dir, running.node, { ...overrides.events, log });
+    const webhookAllow = [...(config.webhooks?.allow ?? []), ...(overrides.events?.webhooks?.allow ?? [])];
+    const events = await EventsService.start(dir, running.node, {
+      ...overrides.events,
+      log,
+      ...(webhookAllow.length ? { webhooks: { ...overrides.events?.webhooks, allow: webhookAllow } } : {}),
+    });
     closers.push(() => events.close());
     const epcisSchema = overrides.epcisSchema ?? loadEpcisSchema();
     const supply = new SupplyService(running.node, {

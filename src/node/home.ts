@@ -54,6 +54,11 @@ export interface NodeConfig {
   keepBatches?: number;
   /** API edge limits: rate limits, timeouts, largest blob (`EdgeOptions`, docs/threat-model.md). */
   edge?: EdgeOptions;
+  /**
+   * Webhooks (events): `allow` lists internal targets admitted anyway — `"ip"`, `"ip:port"`,
+   * `"[v6]:port"` or a CIDR such as `"10.1.0.0/16"`. Nothing internal is reachable by default.
+   */
+  webhooks?: { allow?: string[] };
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */

@@ -284,7 +284,7 @@ export const Routes = {
     method: 'GET',
     url: '/v1/patients/:org/:member/stream',
     summary:
-      "Server-Sent Events: the patient's events after Last-Event-ID (header) or ?after=, then live within a second of commit (id: seq, event: kind, data: JSON). Token in ?token= (EventSource cannot send headers) or Authorization: Bearer.",
+      "Server-Sent Events: the patient's events after Last-Event-ID (header) or ?after=, then live within a second of commit (id: seq, event: kind, data: JSON). Token in Authorization: Bearer, or in ?token= on this route only (EventSource cannot send headers; see docs/threat-model.md).",
     tags: ['events'],
     auth: 'bearer',
     response: { 200: T.String({ description: 'text/event-stream' }), ...ErrorResponses },
@@ -302,6 +302,43 @@ export const Routes = {
     tags: ['events'],
     auth: 'signedTx',
     response: { 201: T.Object({ id: T.String(), secret: T.String() }), ...ErrorResponses },
+    body: SignedTxSchema,
+  },
+  listSubscriptions: {
+    method: 'POST',
+    url: '/v1/subscriptions/list',
+    summary:
+      'The webhook subscriptions the signer created or that follow the signer (as patient): signed subscription.list request {}. Never the secrets; each with its cursor, failing attempts, last error and dead-letter count.',
+    tags: ['events'],
+    auth: 'signedTx',
+    response: {
+      200: T.Object({
+        subscriptions: T.Array(
+          T.Object({
+            id: T.String(),
+            patient: T.String(),
+            url: T.String(),
+            createdBy: T.String(),
+            createdAtMs: T.Integer(),
+            cursor: T.Integer(),
+            attempts: T.Integer(),
+            lastError: T.Union([T.String(), T.Null()]),
+            deadLetters: T.Integer(),
+          }),
+        ),
+      }),
+      ...ErrorResponses,
+    },
+    body: SignedTxSchema,
+  },
+  deleteSubscription: {
+    method: 'POST',
+    url: '/v1/subscriptions/delete',
+    summary:
+      'Delete a webhook subscription: signed subscription.delete request { id } from its creator or its patient. Nothing more is delivered.',
+    tags: ['events'],
+    auth: 'signedTx',
+    response: { 200: T.Object({ id: T.String(), deleted: T.Literal(true) }), ...ErrorResponses },
     body: SignedTxSchema,
   },
   attestations: {

@@ -89,7 +89,22 @@ export const SharedErrorCodes = {
   },
   INVALID_WEBHOOK_URL: {
     status: 400,
-    message: 'The webhook URL must be an absolute http(s) URL without credentials, at most 2048 characters.',
+    message:
+      'The webhook URL must be an absolute http(s) URL without credentials, at most 2048 characters, not on port 0.',
+  },
+  WEBHOOK_TARGET_FORBIDDEN: {
+    status: 400,
+    message:
+      'The webhook target is an internal address (loopback, private, link-local/metadata, unspecified, multicast or reserved) not allowlisted in node.json webhooks.allow.',
+  },
+  SUBSCRIPTION_NOT_FOUND: { status: 404, message: 'No webhook subscription with this id.' },
+  NOT_SUBSCRIPTION_OWNER: {
+    status: 403,
+    message: "Only the subscription's creator or its patient may delete it.",
+  },
+  EVENTS_TOKEN_REVOKED: {
+    status: 401,
+    message: 'The member the events token was issued to is revoked or may no longer follow these events.',
   },
   NODE_AUTH_FAILED: {
     status: 401,

@@ -68,6 +68,7 @@ const CANNED: Record<string, unknown> = {
   supplyAlerts: { events: [], next: 0 },
   supplyHistory: { entries: [] },
   attestations: { height: 1, attestations: [], status: null },
+  listSubscriptions: { subscriptions: [] },
 };
 
 /** A client whose fetch records the route of every request. */
@@ -129,6 +130,8 @@ const HEALTH: Calls<typeof healthActions> = {
   eventStreamUrl: (c) => c.health.eventStreamUrl(P, 'tok', 3),
   auditEvents: (c) => c.health.auditEvents(P, 'tok', { verify: false }),
   createSubscription: (c) => c.health.createSubscription(who, P, 'https://hook.invalid/'),
+  listSubscriptions: (c) => c.health.listSubscriptions(who),
+  deleteSubscription: (c) => c.health.deleteSubscription(who, 'sub-1'),
 };
 
 /** One call of every supply action. */

@@ -2,6 +2,7 @@
  * A real embedded node in a temporary home for tests: genesis with several organizations,
  * enrolled identities, the API listening on an ephemeral loopback port, and an SDK client.
  */
+import type { EventsServiceOptions } from '../node/events/events-service.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,8 @@ export async function startTestNetwork(
     verificationServers?: number;
     /** Order through this etcd cluster (node.json `etcdEndpoints`). */
     etcdEndpoints?: string[];
+    /** Events service options (e.g. `webhooks.allow` for receivers on 127.0.0.1). */
+    events?: EventsServiceOptions;
   } = {},
 ): Promise<TestNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'hl-test-'));
@@ -75,6 +78,7 @@ export async function startTestNetwork(
       port: 0,
       log: () => {},
       ...(opts.epcisSchema ? { epcisSchema: opts.epcisSchema } : {}),
+      ...(opts.events ? { events: opts.events } : {}),
     });
   };
   await start();

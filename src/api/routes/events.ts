@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import { Routes, routePath } from '../../protocol/api.js';
 import type { EventsService } from '../../node/events/events-service.js';
+import { bearerToken } from '../../node/events/tokens.js';
 import { addRoute, type AuthContext } from '../base.js';
 import type { RoutePlugin } from './context.js';
 
@@ -41,8 +42,11 @@ export function openEventStream(
       throw new HealthLedgerError('MALFORMED_REQUEST', 'Last-Event-ID must be an event seq');
     after = Number(lastId.trim());
   }
+  // The token the auth hook accepted (the stream checks its member's standing while open).
+  const token =
+    (req.query as { token?: string }).token ?? bearerToken(req.headers.authorization) ?? undefined;
   reply.hijack();
-  events.openStream(reply.raw, subject, after, expiresAtMs);
+  events.openStream(reply.raw, subject, after, expiresAtMs, token);
 }
 
 /** Tokens, trails, streams and subscriptions (registered only with an events service). */
@@ -52,9 +56,11 @@ export const eventRoutes: RoutePlugin = async (app, { options }) => {
   const patient = { bearerSubject: patientOfPath };
 
   addRoute(app, Routes.eventsToken, (req) => events.issueToken(req.body));
-  addRoute(app, Routes.createSubscription, (req, reply) =>
-    reply.status(201).send(events.createSubscription(req.body)),
+  addRoute(app, Routes.createSubscription, async (req, reply) =>
+    reply.status(201).send(await events.createSubscription(req.body)),
   );
+  addRoute(app, Routes.listSubscriptions, (req) => events.listSubscriptions(req.body));
+  addRoute(app, Routes.deleteSubscription, (req) => events.deleteSubscription(req.body));
   addRoute(
     app,
     Routes.patientEvents,

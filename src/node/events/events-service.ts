@@ -8,7 +8,13 @@
  * Ed25519, time window, no replay) but never ordered:
  *
  * - `events.token` `{ patient }` → a bearer token for 15 minutes (tokens.ts);
- * - `subscription.create` `{ patient, url }` → a webhook subscription `{ id, secret }` (webhooks.ts).
+ * - `subscription.create` `{ patient, url }` → a webhook subscription `{ id, secret }` (webhooks.ts);
+ * - `subscription.list` `{}` → the subscriptions the signer created or that follow the signer;
+ * - `subscription.delete` `{ id }` → deletes a subscription (its creator or its patient only).
+ *
+ * Tokens and subscriptions end with their member: a token names the member it was issued to and
+ * is refused (EVENTS_TOKEN_REVOKED) once that member is revoked or may no longer follow the
+ * subject; a subscription is deleted before its next delivery in the same case.
  *
  * Files in the node home: `data/events.sqlite` (derived index, rebuildable: delete it freely),
  * `data/subscriptions.sqlite` (subscriptions, cursors, seen request ids: not derived — keep it),
@@ -22,7 +28,7 @@ import type { AuditEvent, Bundle } from '@medplum/fhirtypes';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import type { Role } from '../../protocol/x509.js';
 import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
-import type { MemberRecord } from '../../contracts/contract.js';
+import { readMember, type MemberRecord } from '../../contracts/contract.js';
 import { actsForPatient, readPatient } from '../../domains/health/contracts/model.js';
 import { homePaths } from '../home.js';
 import type { LedgerNode } from '../ledger-node.js';
@@ -33,7 +39,13 @@ import { auditEventBundle } from './audit-event.js';
 import { EventIndex, SUPPLY_FEED, type PatientEvent } from './event-index.js';
 import { EventStreams } from './streams.js';
 import { EventTokens, EVENTS_TOKEN_TTL_MS, loadOrCreateEventsSecret } from './tokens.js';
-import { WebhookDeliverer, checkWebhookUrl, type WebhookOptions } from './webhooks.js';
+import {
+  WebhookDeliverer,
+  resolveWebhookTarget,
+  type Lookup,
+  type SubscriptionInfo,
+  type WebhookOptions,
+} from './webhooks.js';
 
 export interface EventsServiceOptions {
   clock?: Clock;
@@ -41,8 +53,13 @@ export interface EventsServiceOptions {
   /** SSE heartbeat interval (default 15 s). */
   heartbeatMs?: number;
   tokenTtlMs?: number;
-  /** Webhook delivery knobs (timers, retry delays, timeout, transport). */
-  webhooks?: Omit<WebhookOptions, 'clock' | 'log'>;
+  /**
+   * Webhook delivery knobs (timers, retry delays and bounds, timeout, transport) and `allow`,
+   * the internal targets admitted anyway (node.json `webhooks.allow`).
+   */
+  webhooks?: Omit<WebhookOptions, 'clock' | 'log' | 'creatorActive'>;
+  /** Resolves webhook host names at creation (tests). */
+  lookup?: Lookup;
 }
 
 /** Paths of the events files in a node home. */
@@ -71,6 +88,7 @@ export class EventsService {
     readonly webhooks: WebhookDeliverer,
     private readonly clock: Clock,
     private readonly log: NonNullable<EventsServiceOptions['log']>,
+    private readonly opts: EventsServiceOptions,
   ) {}
 
   /** Opens the index (catching up with the ledger), the subscriptions, and starts delivery. */
@@ -103,12 +121,33 @@ export class EventsService {
       log,
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     });
-    const webhooks = new WebhookDeliverer(db, index, { ...opts.webhooks, clock, log });
-    webhooks.start();
+    // Set once the service exists: the deliverer asks it whether a creator may still follow.
+    const self: { service?: EventsService } = {};
+    const webhooks = new WebhookDeliverer(db, index, {
+      ...opts.webhooks,
+      clock,
+      log,
+      creatorActive: (member, subject) => self.service?.mayFollow(member, subject) ?? true,
+    });
     node.metrics.gauge('healthledger_event_streams', () => streams.size);
     node.metrics.gauge('healthledger_webhook_subscriptions', () => webhooks.size);
     node.metrics.gauge('healthledger_events_indexed_height', () => index.indexedHeight);
-    return new EventsService(node, index, db, tokens, streams, webhooks, clock, log);
+    const service = new EventsService(node, index, db, tokens, streams, webhooks, clock, log, opts);
+    self.service = service;
+    webhooks.start();
+    return service;
+  }
+
+  /** Whether `member` exists, is not revoked, and may still follow `subject`. */
+  mayFollow(member: string, subject: string): boolean {
+    const m = readMember((k) => this.node.getState(k), member);
+    if (m === undefined || m.revokedAtHeight !== null) return false;
+    try {
+      this.authorizeFollower(m, subject === SUPPLY_FEED ? { feed: SUPPLY_FEED } : { patient: subject });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private requestContext(): SignedRequestContext {
@@ -166,25 +205,59 @@ export class EventsService {
       throw e;
     }
     this.log('events.token.issued', { signer: signer.id, patient });
-    return this.tokens.issue(patient);
+    return this.tokens.issue(patient, signer.id);
   }
 
-  /** A signed `subscription.create` request `{ patient, url }` → `{ id, secret }` (secret shown once). */
-  createSubscription(request: unknown): { id: string; secret: string } {
+  /**
+   * A signed `subscription.create` request `{ patient, url }` → `{ id, secret }` (secret shown once).
+   * The target is checked and, for a host name, resolved: internal addresses are refused unless
+   * allowlisted (WEBHOOK_TARGET_FORBIDDEN).
+   */
+  async createSubscription(request: unknown): Promise<{ id: string; secret: string }> {
     const { signer, payload } = verifySignedRequest(request, 'subscription.create', this.requestContext());
     if (Object.keys(payload).some((k) => k !== 'patient' && k !== 'feed' && k !== 'url'))
       throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { patient, url } or { feed, url }');
-    const url = checkWebhookUrl(payload['url']);
     const subject = Object.fromEntries(Object.entries(payload).filter(([k]) => k !== 'url'));
     const patient = this.authorizeFollower(signer, subject);
+    const url = await resolveWebhookTarget(payload['url'], this.opts.webhooks?.allow ?? [], this.opts.lookup);
+    if (this.closed) throw new HealthLedgerError('NODE_UNAVAILABLE');
     const r = this.webhooks.create(patient, url, signer.id);
     this.log('events.subscription.created', { signer: signer.id, patient, subscription: r.id });
     return r;
   }
 
-  /** Checks a bearer token for `patient` (throws 401/403 codes); returns its expiry. */
+  /** A signed `subscription.list` request `{}` → the signer's subscriptions and those following the signer. */
+  listSubscriptions(request: unknown): { subscriptions: SubscriptionInfo[] } {
+    const { signer, payload } = verifySignedRequest(request, 'subscription.list', this.requestContext());
+    if (Object.keys(payload).length > 0) throw new HealthLedgerError('INVALID_PAYLOAD', 'expected {}');
+    return {
+      subscriptions: this.webhooks.list((s) => s.createdBy === signer.id || s.patient === signer.id),
+    };
+  }
+
+  /** A signed `subscription.delete` request `{ id }`: its creator or its patient only. */
+  deleteSubscription(request: unknown): { id: string; deleted: true } {
+    const { signer, payload } = verifySignedRequest(request, 'subscription.delete', this.requestContext());
+    const id = payload['id'];
+    if (typeof id !== 'string' || Object.keys(payload).length !== 1)
+      throw new HealthLedgerError('INVALID_PAYLOAD', 'expected { id }');
+    const s = this.webhooks.get(id);
+    if (s === undefined) throw new HealthLedgerError('SUBSCRIPTION_NOT_FOUND');
+    if (s.createdBy !== signer.id && s.patient !== signer.id)
+      throw new HealthLedgerError('NOT_SUBSCRIPTION_OWNER');
+    this.webhooks.remove(id);
+    this.log('events.subscription.deleted', { signer: signer.id, subscription: id });
+    return { id, deleted: true };
+  }
+
+  /**
+   * Checks a bearer token for `patient` (throws 401/403 codes): the token must be valid and its
+   * member neither revoked nor no longer allowed to follow (EVENTS_TOKEN_REVOKED); returns its expiry.
+   */
   authorize(patient: string, token: string | undefined): { expiresAtMs: number } {
-    return this.tokens.verify(token, patient);
+    const { expiresAtMs, member } = this.tokens.verify(token, patient);
+    if (!this.mayFollow(member, patient)) throw new HealthLedgerError('EVENTS_TOKEN_REVOKED');
+    return { expiresAtMs };
   }
 
   /** A page of the patient's events after `after`; `next` is the cursor to pass as `after` next. */
@@ -208,8 +281,12 @@ export class EventsService {
   }
 
   /** Streams the patient's events after `after` as SSE on `res` (already authorized). */
-  openStream(res: ServerResponse, patient: string, after: number, expiresAtMs: number): void {
-    this.streams.open(res, patient, after, expiresAtMs);
+  openStream(res: ServerResponse, patient: string, after: number, expiresAtMs: number, token?: string): void {
+    // The stream ends when the token's member is revoked or may no longer follow the subject.
+    const member = token === undefined ? undefined : this.tokens.verify(token, patient).member;
+    this.streams.open(res, patient, after, expiresAtMs, () =>
+      member === undefined ? true : this.mayFollow(member, patient),
+    );
   }
 
   /** Ends every SSE stream (before the HTTP server closes). */

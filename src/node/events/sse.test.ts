@@ -239,9 +239,9 @@ describe('patient event stream (SSE)', () => {
     const bobs = await net.client.health.eventsToken(who['bob']!, who['bob']!.memberId);
     assert.deepEqual(await code(`${streamUrl}?token=${bobs.token}`), [403, 'EVENTS_TOKEN_WRONG_PATIENT']);
     const secret = loadOrCreateEventsSecret(eventsPaths(net.dir).secret);
-    const expired = new EventTokens(secret, { now: () => Date.now() - 16 * 60_000 }).issue(dana);
+    const expired = new EventTokens(secret, { now: () => Date.now() - 16 * 60_000 }).issue(dana, dana);
     assert.deepEqual(await code(`${streamUrl}?token=${expired.token}`), [401, 'EVENTS_TOKEN_EXPIRED']);
-    const forged = new EventTokens(new Uint8Array(32).fill(7), { now: () => Date.now() }).issue(dana);
+    const forged = new EventTokens(new Uint8Array(32).fill(7), { now: () => Date.now() }).issue(dana, dana);
     assert.deepEqual(await code(`${streamUrl}?token=${forged.token}`), [401, 'EVENTS_TOKEN_INVALID']);
     // The same checks guard the page and AuditEvent routes.
     const events = `${net.url}/v1/patients/st-mary/p-dana/events`;
@@ -254,6 +254,29 @@ describe('patient event stream (SSE)', () => {
       401,
       'EVENTS_TOKEN_MISSING',
     ]);
+  });
+
+  test('revoking the token’s member ends its open stream and refuses the token', async () => {
+    const ann = await net.enroll('st-mary', 'auditor-3', 'auditor');
+    const { token } = await net.client.health.eventsToken(ann, dana);
+    const sse = await SseClient.connect(`${streamUrl}?token=${token}`);
+    try {
+      await sse.waitFor(1);
+      await net.client.sendAndVerify(net.id('st-mary/admin'), 'member.revoke', {
+        memberId: ann.memberId,
+        reason: 'left',
+      });
+      const before = sse.frames.length;
+      await access();
+      await Promise.race([sse.done, new Promise((r) => setTimeout(r, 3000))]);
+      assert.ok(sse.comments.includes(': token revoked'), sse.comments.join('|'));
+      assert.equal(sse.frames.length, before, 'nothing after the revocation');
+      const res = await fetch(`${streamUrl}?token=${token}`);
+      assert.equal(res.status, 401);
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'EVENTS_TOKEN_REVOKED');
+    } finally {
+      sse.close();
+    }
   });
 
   test('only the patient, a proxy or an auditor of their organization gets a token', async () => {

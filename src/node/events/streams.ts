@@ -36,6 +36,7 @@ interface Session {
   pumping: boolean;
   again: boolean;
   closed: boolean;
+  stillAllowed: () => boolean;
   heartbeat: NodeJS.Timeout;
   expiry: NodeJS.Timeout;
 }
@@ -70,9 +71,16 @@ export class EventStreams {
 
   /**
    * Starts streaming `patient`'s events after `after` on `res` (already authorized), until the
-   * token expires at `expiresAtMs`.
+   * token expires at `expiresAtMs`, or until `stillAllowed` says no (checked on every heartbeat
+   * and before every batch of events: a revoked member's stream ends).
    */
-  open(res: ServerResponse, patient: string, after: number, expiresAtMs: number): void {
+  open(
+    res: ServerResponse,
+    patient: string,
+    after: number,
+    expiresAtMs: number,
+    stillAllowed: () => boolean = () => true,
+  ): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-store',
@@ -86,11 +94,14 @@ export class EventStreams {
       res,
       patient,
       cursor: after,
+      stillAllowed,
       pumping: false,
       again: false,
       closed: false,
       heartbeat: setInterval(() => {
-        if (!session.closed) res.write(': heartbeat\n\n');
+        if (session.closed) return;
+        if (!stillAllowed()) res.end(': token revoked\n\n');
+        else res.write(': heartbeat\n\n');
       }, this.heartbeatMs),
       expiry: setTimeout(
         () => {
@@ -125,6 +136,10 @@ export class EventStreams {
     try {
       do {
         s.again = false;
+        if (!s.stillAllowed()) {
+          s.res.end(': token revoked\n\n');
+          return;
+        }
         for (;;) {
           const page = this.index.page(s.patient, s.cursor, PAGE);
           for (const e of page) {

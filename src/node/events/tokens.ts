@@ -1,8 +1,10 @@
 /**
  * Bearer tokens for a patient's event trail. A token is obtained with a signed `events.token`
- * request (see events-service.ts) and is good for one patient for 15 minutes:
+ * request (see events-service.ts) and is good for one patient for 15 minutes, and only while the
+ * member it was issued to is not revoked (the token names the member; the events service checks
+ * it at every use):
  *
- *     hlev1.<base64url(patient)>.<expiresAtMs>.<base64url(HMAC-SHA256(secret, "healthledger/events-token/v1\n" + patient + "\n" + expiresAtMs))>
+ *     hlev2.<base64url(patient)>.<base64url(member)>.<expiresAtMs>.<base64url(HMAC-SHA256(secret, "healthledger/events-token/v2\n" + patient + "\n" + member + "\n" + expiresAtMs))>
  *
  * The secret is 32 random bytes per node, in the node home at `keys/events-secret` (mode 0600);
  * replacing the file revokes every outstanding token. Tokens are stateless: nothing is stored.
@@ -20,8 +22,8 @@ import type { Clock } from '../ordering/orderer.js';
 /** How long an events token is valid. */
 export const EVENTS_TOKEN_TTL_MS = 15 * 60_000;
 
-const PREFIX = 'hlev1';
-const MAC_LABEL = 'healthledger/events-token/v1\n';
+const PREFIX = 'hlev2';
+const MAC_LABEL = 'healthledger/events-token/v2\n';
 
 /** Reads the node's events secret, creating it (0600) on first use. */
 export function loadOrCreateEventsSecret(path: string): Uint8Array {
@@ -58,48 +60,59 @@ export class EventTokens {
     if (secret.length < 32) throw new Error('events secret must be at least 32 bytes');
   }
 
-  private mac(patient: string, expiresAtMs: number): Buffer {
-    return createHmac('sha256', this.secret).update(`${MAC_LABEL}${patient}\n${expiresAtMs}`).digest();
+  private mac(patient: string, member: string, expiresAtMs: number): Buffer {
+    return createHmac('sha256', this.secret)
+      .update(`${MAC_LABEL}${patient}\n${member}\n${expiresAtMs}`)
+      .digest();
   }
 
-  /** A token for `patient`, valid for the TTL from now. */
-  issue(patient: string): { token: string; expiresAtMs: number } {
+  /** A token for `patient`'s events, issued to `member`, valid for the TTL from now. */
+  issue(patient: string, member: string): { token: string; expiresAtMs: number } {
     const expiresAtMs = this.clock.now() + this.ttlMs;
     const token = [
       PREFIX,
       toBase64Url(new TextEncoder().encode(patient)),
+      toBase64Url(new TextEncoder().encode(member)),
       String(expiresAtMs),
-      toBase64Url(this.mac(patient, expiresAtMs)),
+      toBase64Url(this.mac(patient, member, expiresAtMs)),
     ].join('.');
     return { token, expiresAtMs };
   }
 
   /**
-   * Checks `token` grants access to `patient`'s events now; returns its expiry. Throws
+   * Checks `token` grants access to `patient`'s events now; returns its expiry and the member it
+   * was issued to (whose standing the caller checks). Throws
    * EVENTS_TOKEN_MISSING / EVENTS_TOKEN_INVALID / EVENTS_TOKEN_EXPIRED (401) or
    * EVENTS_TOKEN_WRONG_PATIENT (403).
    */
-  verify(token: string | undefined, patient: string): { expiresAtMs: number } {
+  verify(token: string | undefined, patient: string): { expiresAtMs: number; member: string } {
     if (token === undefined || token === '') throw new HealthLedgerError('EVENTS_TOKEN_MISSING');
     const parts = token.split('.');
-    if (parts.length !== 4 || parts[0] !== PREFIX || !/^[0-9]{1,16}$/.test(parts[2]!))
+    if (parts.length !== 5 || parts[0] !== PREFIX || !/^[0-9]{1,16}$/.test(parts[3]!))
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
     let tokenPatient: string;
+    let member: string;
     let mac: Uint8Array;
     try {
-      tokenPatient = new TextDecoder('utf-8', { fatal: true }).decode(fromBase64Url(parts[1]!));
-      mac = fromBase64Url(parts[3]!);
+      const utf8 = new TextDecoder('utf-8', { fatal: true });
+      tokenPatient = utf8.decode(fromBase64Url(parts[1]!));
+      member = utf8.decode(fromBase64Url(parts[2]!));
+      mac = fromBase64Url(parts[4]!);
     } catch {
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
     }
-    const expiresAtMs = Number(parts[2]);
+    const expiresAtMs = Number(parts[3]);
     // A subject is a patient's member id or the supply alert feed.
-    if ((!MEMBER_ID_PATTERN.test(tokenPatient) && tokenPatient !== SUPPLY_FEED) || mac.length !== 32)
+    if (
+      (!MEMBER_ID_PATTERN.test(tokenPatient) && tokenPatient !== SUPPLY_FEED) ||
+      !MEMBER_ID_PATTERN.test(member) ||
+      mac.length !== 32
+    )
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
-    if (!timingSafeEqual(mac, this.mac(tokenPatient, expiresAtMs)))
+    if (!timingSafeEqual(mac, this.mac(tokenPatient, member, expiresAtMs)))
       throw new HealthLedgerError('EVENTS_TOKEN_INVALID');
     if (this.clock.now() >= expiresAtMs) throw new HealthLedgerError('EVENTS_TOKEN_EXPIRED');
     if (tokenPatient !== patient) throw new HealthLedgerError('EVENTS_TOKEN_WRONG_PATIENT');
-    return { expiresAtMs };
+    return { expiresAtMs, member };
   }
 }

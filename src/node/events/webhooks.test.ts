@@ -206,7 +206,8 @@ describe('webhooks (end to end)', () => {
 
   before(async () => {
     await rx.start();
-    net = await startTestNetwork();
+    // The receivers listen on loopback: allowlisted here, refused by default.
+    net = await startTestNetwork({ events: { webhooks: { allow: ['127.0.0.1'] } } });
     who['dana'] = await net.enroll('st-mary', 'p-dana', 'patient');
     who['erin'] = await net.enroll('city-clinic', 'dr-erin', 'practitioner', {
       specialty: 'emergency-medicine',
@@ -301,5 +302,82 @@ describe('webhooks (end to end)', () => {
       rx.delivered.map((e) => e.seq),
       trail.map((e) => e.seq),
     );
+  });
+
+  test('internal targets are refused at creation, before any connection', async () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/',
+      'http://0.0.0.0/',
+      'http://10.0.0.1/',
+      // (127.0.0.1 in every spelling is allowlisted in this network: see webhooks-guard.test.ts.)
+    ])
+      await assert.rejects(
+        net.client.health.createSubscription(who['dana']!, dana, url),
+        (e: unknown) => e instanceof HealthLedgerError && e.code === 'WEBHOOK_TARGET_FORBIDDEN',
+        url,
+      );
+    await assert.rejects(
+      net.client.health.createSubscription(who['dana']!, dana, 'http://example.org:0/'),
+      (e: unknown) => e instanceof HealthLedgerError && e.code === 'INVALID_WEBHOOK_URL',
+    );
+  });
+
+  test('list and delete; a revoked auditor’s subscription and token end', async () => {
+    const code = (c: string) => (e: unknown) => e instanceof HealthLedgerError && e.code === c;
+    const ann = await net.enroll('st-mary', 'aud-ann', 'auditor');
+    const rx2 = new Receiver();
+    await rx2.start();
+    try {
+      const annSub = await net.client.health.createSubscription(ann, dana, rx2.url);
+      rx2.secret = annSub.secret;
+      const { token } = await net.client.health.eventsToken(ann, dana);
+      await net.client.health.events(dana, token);
+      const first = await access();
+      await rx2.waitDelivered(1);
+      assert.equal(rx2.delivered[0]!.txId, first);
+      // The patient sees both subscriptions; the auditor only its own; secrets are never listed.
+      const danas = await net.client.health.listSubscriptions(who['dana']!);
+      assert.ok(danas.some((s) => s.id === annSub.id && s.createdBy === ann.memberId));
+      assert.ok(danas.every((s) => s.patient === dana && !('secret' in s)));
+      assert.deepEqual(
+        (await net.client.health.listSubscriptions(ann)).map((s) => s.id),
+        [annSub.id],
+      );
+      await assert.rejects(
+        net.client.health.deleteSubscription(who['erin']!, annSub.id),
+        code('NOT_SUBSCRIPTION_OWNER'),
+      );
+      await assert.rejects(
+        net.client.health.deleteSubscription(who['dana']!, 'no-such-id'),
+        code('SUBSCRIPTION_NOT_FOUND'),
+      );
+      // Revoking the auditor ends its token and its subscription.
+      await net.client.sendAndVerify(net.id('st-mary/admin'), 'member.revoke', {
+        memberId: ann.memberId,
+        reason: 'left',
+      });
+      await assert.rejects(net.client.health.events(dana, token), code('EVENTS_TOKEN_REVOKED'));
+      const start = rx.delivered.length;
+      const second = await access();
+      await rx.waitDelivered(start + 1);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(
+        rx2.delivered.map((e) => e.txId),
+        [first],
+      );
+      assert.ok(!(await net.client.health.listSubscriptions(who['dana']!)).some((s) => s.id === annSub.id));
+      assert.equal(rx.delivered.at(-1)!.txId, second);
+      // The patient deletes a subscription: nothing more is delivered to it.
+      const mine = (await net.client.health.listSubscriptions(who['dana']!)).map((s) => s.id);
+      for (const id of mine) await net.client.health.deleteSubscription(who['dana']!, id);
+      assert.deepEqual(await net.client.health.listSubscriptions(who['dana']!), []);
+      const n = rx.attempts.length;
+      await access();
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(rx.attempts.length, n);
+    } finally {
+      await rx2.close();
+    }
   });
 });

@@ -80,7 +80,8 @@ describe('records, consent and audited access (end to end)', () => {
   };
 
   before(async () => {
-    net = await startTestNetwork();
+    // The test's webhook receiver listens on loopback: allowlisted here, refused by default.
+    net = await startTestNetwork({ events: { webhooks: { allow: ['127.0.0.1'] } } });
     who['dana'] = await net.enroll('st-mary', 'p-dana', 'patient');
     who['alice'] = await net.enroll('st-mary', 'dr-alice', 'practitioner', { specialty: 'endocrinology' });
     who['derm'] = await net.enroll('st-mary', 'dr-derm', 'practitioner', { specialty: 'dermatology' });

@@ -117,3 +117,37 @@ export function createSubscription(
   const req = core.sign(identity, 'subscription.create', { patient, url });
   return core.call(HealthRoutes.createSubscription, { body: req });
 }
+
+/** A webhook subscription as listed (never its secret). */
+export interface SubscriptionInfo {
+  id: string;
+  patient: string;
+  url: string;
+  createdBy: string;
+  createdAtMs: number;
+  cursor: number;
+  /** Failed attempts at the pending event. */
+  attempts: number;
+  lastError: string | null;
+  /** Events given up on after the retry bound. */
+  deadLetters: number;
+}
+
+/** The subscriptions `identity` created, and those following `identity` as patient. */
+export async function listSubscriptions(core: LedgerCore, identity: Identity): Promise<SubscriptionInfo[]> {
+  const r: { subscriptions: SubscriptionInfo[] } = await core.call(HealthRoutes.listSubscriptions, {
+    body: core.sign(identity, 'subscription.list', {}),
+  });
+  return r.subscriptions;
+}
+
+/** Deletes a subscription (its creator or its patient only); nothing more is delivered. */
+export function deleteSubscription(
+  core: LedgerCore,
+  identity: Identity,
+  id: string,
+): Promise<{ id: string; deleted: true }> {
+  return core.call(HealthRoutes.deleteSubscription, {
+    body: core.sign(identity, 'subscription.delete', { id }),
+  });
+}

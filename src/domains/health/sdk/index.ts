@@ -5,7 +5,15 @@
  */
 // Registers this domain's error codes: its actions throw them as the server sends them.
 import '../core/errors.js';
-import { auditEvents, createSubscription, eventStreamUrl, events, eventsToken } from './events.js';
+import {
+  auditEvents,
+  createSubscription,
+  deleteSubscription,
+  eventStreamUrl,
+  events,
+  eventsToken,
+  listSubscriptions,
+} from './events.js';
 import {
   consents,
   getBlob,
@@ -34,4 +42,6 @@ export const healthActions = {
   eventStreamUrl,
   auditEvents,
   createSubscription,
+  listSubscriptions,
+  deleteSubscription,
 };

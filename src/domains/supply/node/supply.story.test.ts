@@ -68,6 +68,8 @@ describe('supply chain over HTTP', () => {
 
   before(async () => {
     net = await startTestNetwork({
+      // The test's webhook receiver listens on loopback: allowlisted here, refused by default.
+      events: { webhooks: { allow: ['127.0.0.1'] } },
       orgs: [
         'acme:Acme Pharma',
         'dist:Dist Co',
