@@ -32,6 +32,7 @@ import { openDatabase } from '../store/ledger-store.js';
 import { auditEventBundle } from './audit-event.js';
 import { EventIndex, SUPPLY_FEED, type PatientEvent } from './event-index.js';
 import { EventStreams } from './streams.js';
+import type { Sealer } from '../sealer.js';
 import { EventTokens, EVENTS_TOKEN_TTL_MS, loadOrCreateEventsSecret } from './tokens.js';
 import { WebhookDeliverer, checkWebhookUrl, type WebhookOptions } from './webhooks.js';
 
@@ -43,6 +44,8 @@ export interface EventsServiceOptions {
   tokenTtlMs?: number;
   /** Webhook delivery knobs (timers, retry delays, timeout, transport). */
   webhooks?: Omit<WebhookOptions, 'clock' | 'log'>;
+  /** Seals the events secret and webhook secrets at rest (ADR 0015); none: stored as they are. */
+  sealer?: Sealer | null;
 }
 
 /** Paths of the events files in a node home. */
@@ -83,7 +86,7 @@ export class EventsService {
     const log = opts.log ?? (() => {});
     const paths = eventsPaths(home);
     const tokens = new EventTokens(
-      loadOrCreateEventsSecret(paths.secret),
+      loadOrCreateEventsSecret(paths.secret, opts.sealer ?? null),
       clock,
       opts.tokenTtlMs ?? EVENTS_TOKEN_TTL_MS,
     );
