@@ -8,6 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,8 @@ import { startTestNetwork, type TestNetwork } from '../test-support/harness.js';
 import { openReleased, type Identity } from '../sdk/client.js';
 
 const H = 3600_000;
+/** A patient whose commitment secret a pre-sealing store kept in clear. */
+const LEGACY = 'st-mary/p-legacy';
 const SOFTHSM = '/usr/lib/softhsm/libsofthsm2.so';
 const temps: string[] = [];
 const temp = (prefix: string): string => {
@@ -79,14 +82,32 @@ function plaintextSecrets(home: string, patients: string[]): { what: string; byt
     ...needles('node signing seed', fromBase64Url(nodeKey.seed)),
     ...needles('events secret', fromBase64Url(events.secret)),
   ];
-  const db = new Database(join(homePaths(home).data, 'records.sqlite'), { readonly: true });
+  // Commitment secrets: in clear in stores older than sealing (32 bytes), else sealed under a key
+  // derived from the custodian's decryption key. A legacy clear row is planted to test its migration.
+  const secretsKey = Buffer.from(
+    hkdfSync(
+      'sha256',
+      fromBase64Url(custodian.encryptionPrivateKey),
+      new Uint8Array(0),
+      'healthledger/v1/patient-secrets',
+      32,
+    ),
+  );
+  const db = new Database(join(homePaths(home).data, 'records.sqlite'));
   try {
-    for (const p of patients) {
+    db.prepare('INSERT INTO patient_secrets (patient, secret) VALUES (?, ?)').run(LEGACY, randomBytes(32));
+    for (const p of [...patients, LEGACY]) {
       const row = db.prepare('SELECT secret FROM patient_secrets WHERE patient = ?').get(p) as {
         secret: Buffer;
       };
-      assert.equal(row.secret.length, 32, `${p}'s commitment secret is stored in clear before sealing`);
-      out.push(...needles(`${p} commitment secret`, row.secret));
+      let secret = row.secret;
+      if (secret.length !== 32) {
+        const d = createDecipheriv('aes-256-gcm', secretsKey, secret.subarray(1, 13))
+          .setAAD(Buffer.from(`healthledger/v1/sealed|patient-secret|${p}`))
+          .setAuthTag(secret.subarray(secret.length - 16));
+        secret = Buffer.concat([d.update(secret.subarray(13, secret.length - 16)), d.final()]);
+      }
+      out.push(...needles(`${p} commitment secret`, secret));
     }
   } finally {
     db.close();
