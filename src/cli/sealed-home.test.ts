@@ -9,7 +9,16 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,6 +26,10 @@ import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import { generateEncryptionKeyPair, type EncryptionKeyPair } from '../protocol/envelope.js';
 import { homePaths, readJson, writeJson, type NodeConfig } from '../node/home.js';
 import { serveHome } from './serve.js';
+import { KeyFileSealer } from '../node/sealer.js';
+import { WebhookDeliverer } from '../node/events/webhooks.js';
+import { sealStoredWebhookSecrets, webhookSecrets } from '../node/events/webhook-secrets.js';
+import type { EventFeed } from '../node/events/webhooks.js';
 import { startTestNetwork, type TestNetwork } from '../test-support/harness.js';
 import { openReleased, type Identity } from '../sdk/client.js';
 
@@ -253,7 +266,10 @@ test('a sealed file cannot be swapped in for another purpose', async () => {
     await net.stop();
     const keys = join(net.dir, 'keys');
     cpSync(join(keys, 'node.key'), join(keys, 'events-secret'));
-    await assert.rejects(net.restart(), /SEAL_UNSEAL_FAILED: .*keys\/events-secret is sealed as node-key, not events-secret/);
+    await assert.rejects(
+      net.restart(),
+      /SEAL_UNSEAL_FAILED: .*keys\/events-secret is sealed as node-key, not events-secret/,
+    );
   } finally {
     delete process.env['HEALTHLEDGER_KEK'];
     await net.destroy();
@@ -262,7 +278,9 @@ test('a sealed file cannot be swapped in for another purpose', async () => {
 
 const softhsm = existsSync(SOFTHSM) && existsSync('/usr/bin/softhsm2-util');
 if (!softhsm)
-  process.stdout.write(`# SKIPPED PKCS#11 tests: softhsm2 is not installed (${SOFTHSM}); apt-get install softhsm2\n`);
+  process.stdout.write(
+    `# SKIPPED PKCS#11 tests: softhsm2 is not installed (${SOFTHSM}); apt-get install softhsm2\n`,
+  );
 
 test(
   'a PKCS#11 token (SoftHSM2) seals every node secret; a copy of home and data opens nothing',
@@ -270,14 +288,25 @@ test(
   async () => {
     const dir = temp('hl-softhsm-');
     mkdirTokens(dir);
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 't', '--pin', '1234', '--so-pin', '1234'], {
-      env: { ...process.env, SOFTHSM2_CONF: join(dir, 'softhsm2.conf') },
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'softhsm2-util',
+      ['--init-token', '--free', '--label', 't', '--pin', '1234', '--so-pin', '1234'],
+      {
+        env: { ...process.env, SOFTHSM2_CONF: join(dir, 'softhsm2.conf') },
+        stdio: 'ignore',
+      },
+    );
     process.env['SOFTHSM2_CONF'] = join(dir, 'softhsm2.conf');
     try {
       await sealedNodeHoldsNoSecretInClear(
-        { pkcs11: { library: SOFTHSM, tokenLabel: 't', pinEnv: 'HL_TEST_TOKEN_PIN', keyLabel: 'healthledger-kek' } },
+        {
+          pkcs11: {
+            library: SOFTHSM,
+            tokenLabel: 't',
+            pinEnv: 'HL_TEST_TOKEN_PIN',
+            keyLabel: 'healthledger-kek',
+          },
+        },
         { HL_TEST_TOKEN_PIN: '1234' },
       );
     } finally {
@@ -289,5 +318,31 @@ test(
 function mkdirTokens(dir: string): void {
   const tokens = join(dir, 'tokens');
   mkdirSync(tokens);
-  writeFileSync(join(dir, 'softhsm2.conf'), `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  writeFileSync(
+    join(dir, 'softhsm2.conf'),
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
 }
+
+test('webhook secrets: stored sealed, clear ones from before sealing sealed on start, bound to their subscription', () => {
+  const db = new Database(':memory:');
+  try {
+    const feed = { onEvents: () => () => {} } as unknown as EventFeed;
+    new WebhookDeliverer(db, feed, { clock: { now: () => 0 } });
+    const secret = randomBytes(32).toString('hex');
+    db.prepare(
+      'INSERT INTO subscriptions (id, patient, url, secret, created_by, created_at_ms, cursor) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run('sub-1', 'st-mary/p-dana', 'https://example.org/hook', secret, 'st-mary/p-dana', 0, 0);
+    const sealer = new KeyFileSealer(new Uint8Array(32).fill(5));
+    sealStoredWebhookSecrets(db, sealer);
+    const stored = (db.prepare('SELECT secret FROM subscriptions').get() as { secret: string }).secret;
+    assert.match(stored, /^sealed:/);
+    assert.ok(!stored.includes(secret));
+    const s = webhookSecrets(sealer);
+    assert.equal(s.unseal('sub-1', stored), secret);
+    assert.throws(() => s.unseal('sub-2', stored), /SEAL_UNSEAL_FAILED/);
+    assert.throws(() => webhookSecrets(null).unseal('sub-1', stored), /SEAL_KEK_MISSING/);
+  } finally {
+    db.close();
+  }
+});

@@ -33,6 +33,7 @@ import { auditEventBundle } from './audit-event.js';
 import { EventIndex, SUPPLY_FEED, type PatientEvent } from './event-index.js';
 import { EventStreams } from './streams.js';
 import type { Sealer } from '../sealer.js';
+import { sealStoredWebhookSecrets, webhookSecrets } from './webhook-secrets.js';
 import { EventTokens, EVENTS_TOKEN_TTL_MS, loadOrCreateEventsSecret } from './tokens.js';
 import { WebhookDeliverer, checkWebhookUrl, type WebhookOptions } from './webhooks.js';
 
@@ -106,7 +107,14 @@ export class EventsService {
       log,
       ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     });
-    const webhooks = new WebhookDeliverer(db, index, { ...opts.webhooks, clock, log });
+    const sealer = opts.sealer ?? null;
+    const webhooks = new WebhookDeliverer(db, index, {
+      ...opts.webhooks,
+      clock,
+      log,
+      secrets: webhookSecrets(sealer),
+    });
+    sealStoredWebhookSecrets(db, sealer);
     webhooks.start();
     node.metrics.gauge('healthledger_event_streams', () => streams.size);
     node.metrics.gauge('healthledger_webhook_subscriptions', () => webhooks.size);

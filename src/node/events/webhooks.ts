@@ -71,6 +71,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   transport?: WebhookTransport;
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Seals secrets at rest (ADR 0015, `webhook-secrets.ts`); default: stored as given. */
+  secrets?: { seal(id: string, secret: string): string; unseal(id: string, stored: string): string };
 }
 
 /** `t=<ms>,v1=<hex HMAC-SHA256(secret, t + "." + body)>` */
@@ -175,7 +177,7 @@ export class WebhookDeliverer {
     const rows = this.db
       .prepare('SELECT id, patient, url, secret, cursor FROM subscriptions ORDER BY created_at_ms')
       .all() as SubRow[];
-    for (const r of rows) this.add(r);
+    for (const r of rows) this.add({ ...r, secret: this.opts.secrets?.unseal(r.id, r.secret) ?? r.secret });
     this.unsubscribe = this.feed.onEvents((events) => {
       for (const p of new Set(events.map((e) => e.patient)))
         for (const s of this.byPatient.get(p) ?? []) this.pump(s);
@@ -192,12 +194,13 @@ export class WebhookDeliverer {
   create(patient: string, url: string, createdBy: string): { id: string; secret: string } {
     const id = randomUUID();
     const secret = randomBytes(32).toString('hex');
+    const stored = this.opts.secrets?.seal(id, secret) ?? secret;
     const cursor = this.feed.latestSeq();
     this.db
       .prepare(
         'INSERT INTO subscriptions (id, patient, url, secret, created_by, created_at_ms, cursor) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, patient, url, secret, createdBy, this.opts.clock.now(), cursor);
+      .run(id, patient, url, stored, createdBy, this.opts.clock.now(), cursor);
     const s = this.add({ id, patient, url, secret, cursor });
     this.pump(s);
     return { id, secret };
