@@ -199,7 +199,12 @@ export function readSecretText(path: string, purpose: string, sealer: Sealer | n
 }
 
 /** Writes a secret home file: sealed under `sealer` when one is configured. */
-export function writeSealedSecret(path: string, purpose: string, content: string, sealer: Sealer | null): void {
+export function writeSealedSecret(
+  path: string,
+  purpose: string,
+  content: string,
+  sealer: Sealer | null,
+): void {
   writeSecret(path, sealer === null ? content : sealedFileText(sealer, purpose, content));
 }
 
@@ -223,7 +228,12 @@ export function readKey(path: string, sealer: Sealer | null = null, purpose = 'n
   return seed;
 }
 
-export function writeKey(path: string, seed: Uint8Array, sealer: Sealer | null = null, purpose = 'node-key'): void {
+export function writeKey(
+  path: string,
+  seed: Uint8Array,
+  sealer: Sealer | null = null,
+  purpose = 'node-key',
+): void {
   const content = JSON.stringify({ kty: 'ed25519-seed', seed: toBase64Url(seed) }) + '\n';
   writeSealedSecret(path, purpose, content, sealer);
 }

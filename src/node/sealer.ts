@@ -13,6 +13,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
+import type * as Pkcs11Js from 'pkcs11js';
 import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 
 /** Where a node's KEK is: `node.json` `seal`. */
@@ -44,10 +45,7 @@ export interface Sealer {
 }
 
 export type SealErrorCode =
-  | 'SEAL_KEK_MISSING'
-  | 'SEAL_KEK_UNAVAILABLE'
-  | 'SEAL_UNSEAL_FAILED'
-  | 'SEAL_CONFIG_INVALID';
+  'SEAL_KEK_MISSING' | 'SEAL_KEK_UNAVAILABLE' | 'SEAL_UNSEAL_FAILED' | 'SEAL_CONFIG_INVALID';
 
 /** A sealed home that cannot be opened: names what is missing and where it is expected. */
 export class SealError extends Error {
@@ -128,7 +126,7 @@ export function parseKek(text: string, where: string): Uint8Array {
 export const newKek = (): string => toBase64Url(randomBytes(32)) + '\n';
 
 // pkcs11js is loaded only when a node is configured for a token.
-type Pkcs11Module = typeof import('pkcs11js');
+type Pkcs11Module = typeof Pkcs11Js;
 type Pkcs11 = InstanceType<Pkcs11Module['PKCS11']>;
 
 /**
