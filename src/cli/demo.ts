@@ -6,8 +6,18 @@
  */
 import { createHmac } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { homePaths, loadHome, readIdentity, writeFileDurable, writeSecret } from '../node/home.js';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  homePaths,
+  loadHomeConfig,
+  readIdentity,
+  readJson,
+  writeFileDurable,
+  writeJson,
+  writeSecret,
+  type NodeConfig,
+} from '../node/home.js';
+import { newKek } from '../node/sealer.js';
 import type { RecordService } from '../domains/health/node/record-service.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
@@ -155,6 +165,19 @@ const DOCUMENTS = [
  */
 const LEGACY_SECRETS = 'secrets';
 
+/**
+ * DEMO ONLY: the demo home's secrets are sealed under a key file kept beside the home, not in it
+ * (`.data/demo-kek` for `.data/demo`), created on first run. A real node keeps its KEK in a
+ * PKCS#11 token or a key file on another volume (ADR 0015). Demo homes from before sealing are
+ * sealed on this run.
+ */
+function useDemoKek(dir: string): void {
+  const keyFile = join(dirname(resolve(dir)), `${basename(resolve(dir))}-kek`);
+  if (!existsSync(keyFile)) writeSecret(keyFile, newKek());
+  const config = readJson<NodeConfig>(homePaths(dir).nodeConfig);
+  if (config.seal === undefined) writeJson(homePaths(dir).nodeConfig, { ...config, seal: { keyFile } });
+}
+
 /** Present while a demo home is being seeded: if a run finds it, the previous run was interrupted. */
 const SEEDING_MARKER = '.demo-seeding';
 
@@ -185,8 +208,9 @@ export async function runDemo(opts: { dir: string; port: number; once: boolean }
     writeFileDurable(marker, '');
   }
   rmSync(join(opts.dir, LEGACY_SECRETS), { recursive: true, force: true });
+  useDemoKek(opts.dir);
   const served = await serveHome(opts.dir, { port: opts.port, log: () => {} });
-  const { genesis } = loadHome(opts.dir);
+  const { genesis } = loadHomeConfig(opts.dir);
   const client = new HealthLedgerClient({ baseUrl: served.url, genesis });
   try {
     if (served.running.node.getMember('st-mary/dr-alice') === undefined)

@@ -12,7 +12,7 @@ import { ROLES, type Role } from '../protocol/x509.js';
 import type { JsonObject } from '../protocol/tx.js';
 import { HealthLedgerClient, identityFromFile } from '../sdk/client.js';
 import { VerifyPool } from '../node/crypto/verify-pool.js';
-import { homePaths, loadHome, readIdentity, readJson, writeSecret } from '../node/home.js';
+import { homePaths, loadHomeConfig, readIdentity, readJson, writeSecret } from '../node/home.js';
 import { generateEncryptionKeyPair } from '../protocol/envelope.js';
 import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import { join } from 'node:path';
@@ -38,7 +38,7 @@ function print(json: boolean, value: unknown, text: () => string): void {
 
 /** A client for the node of `dir` (or `--node URL`), trusting the genesis file in `dir`. */
 function clientFor(dir: string, nodeUrl?: string): HealthLedgerClient {
-  const { genesis, config } = loadHome(dir);
+  const { genesis, config } = loadHomeConfig(dir);
   return new HealthLedgerClient({ baseUrl: nodeUrl ?? `http://${config.host}:${config.port}`, genesis });
 }
 
@@ -198,7 +198,7 @@ identity
         json?: boolean;
       },
     ) => {
-      const { config } = loadHome(dir);
+      const { config } = loadHomeConfig(dir);
       const org = o.org ?? config.orgId;
       const attributes: Record<string, string> = {};
       for (const a of o.attr) {

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from '../api/server.js';
 import { nativeSigner } from '../node/crypto/native.js';
 import { createSnapshot } from '../node/snapshot.js';
-import { homePaths, loadHome, readEtcdTls } from '../node/home.js';
+import { homePaths, loadHome, loadHomeConfig, readEtcdTls } from '../node/home.js';
+import { openSealer } from '../node/sealer.js';
 import { startEmbeddedNode, type RunningNode } from '../node/wiring.js';
 import { systemClock } from '../node/ordering/orderer.js';
 import { RecordService } from '../domains/health/node/record-service.js';
@@ -48,11 +49,16 @@ export async function serveHome(
     epcisSchema?: object;
   } = {},
 ): Promise<Served> {
-  const { genesis, config, nodeKey } = loadHome(dir);
   const log = overrides.log ?? jsonLog;
+  // The KEK (node.json `seal` or HEALTHLEDGER_KEK) opens the home's secrets; an unsealed home found
+  // with one is sealed now (ADR 0015). A sealed home without it is refused naming what is missing.
+  const sealer = openSealer(dir, loadHomeConfig(dir).config.seal);
   // Each part pushes its closer as it starts; a failed start or close() unwinds them in reverse.
   const closers = new CloserStack(log);
+  if (sealer) closers.push(() => sealer.close());
   try {
+    const { genesis, config, nodeKey } = loadHome(dir, sealer);
+    if (sealer) log('node.sealed', { by: sealer.kind });
     const running = await startEmbeddedNode({
       storePath: homePaths(dir).store,
       genesis,
@@ -66,7 +72,7 @@ export async function serveHome(
       ...(config.keepBatches !== undefined ? { keepBatches: config.keepBatches } : {}),
     });
     closers.push(() => running.close());
-    const custodian = await ensureCustodian(dir, config.orgId, running.node, systemClock);
+    const custodian = await ensureCustodian(dir, config.orgId, running.node, systemClock, sealer);
     const records = new RecordService(
       join(homePaths(dir).data, 'records.sqlite'),
       running.node,
@@ -81,6 +87,7 @@ export async function serveHome(
     const events = await EventsService.start(dir, running.node, {
       ...overrides.events,
       log,
+      sealer,
       ...(webhookAllow.length ? { webhooks: { ...overrides.events?.webhooks, allow: webhookAllow } } : {}),
     });
     closers.push(() => events.close());

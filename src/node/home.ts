@@ -26,6 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fromBase64Url, toBase64Url } from '../protocol/bytes.js';
 import type { Genesis } from '../protocol/genesis.js';
+import { isSealedFile, sealedFileText, unsealFile, type SealConfig, type Sealer } from './sealer.js';
 
 export interface NodeConfig {
   nodeId: string;
@@ -59,6 +60,8 @@ export interface NodeConfig {
    * `"[v6]:port"` or a CIDR such as `"10.1.0.0/16"`. Nothing internal is reachable by default.
    */
   webhooks?: { allow?: string[] };
+  /** Where the key-encryption key sealing this home's secrets is (ADR 0015; see `sealer.ts`). */
+  seal?: SealConfig;
 }
 
 /** A member's identity file: private key and certificate. Never sent anywhere. */
@@ -190,9 +193,38 @@ export function readPem(path: string): string {
   return text;
 }
 
-/** Reads a 32-byte seed written by {@link writeKey}. */
-export function readKey(path: string): Uint8Array {
-  const k = readJson<{ kty: string; seed: string }>(path);
+/**
+ * Reads a secret home file's content, sealed or not. A sealed file is unsealed with `sealer` (none:
+ * refused naming the file and what is missing). A plaintext file found while a sealer is configured
+ * is sealed in place (atomically: the plaintext file is replaced) — the migration of an old home.
+ */
+export function readSecretText(path: string, purpose: string, sealer: Sealer | null): string {
+  const text = readHomeText(path);
+  const value = readJson<object>(path);
+  if (isSealedFile(value)) return unsealFile(path, value, purpose, sealer);
+  if (sealer !== null) writeSecret(path, sealedFileText(sealer, purpose, text));
+  return text;
+}
+
+/** Writes a secret home file: sealed under `sealer` when one is configured. */
+export function writeSealedSecret(
+  path: string,
+  purpose: string,
+  content: string,
+  sealer: Sealer | null,
+): void {
+  writeSecret(path, sealer === null ? content : sealedFileText(sealer, purpose, content));
+}
+
+/** Reads a 32-byte seed written by {@link writeKey}, unsealing (or sealing, see {@link readSecretText}) it. */
+export function readKey(path: string, sealer: Sealer | null = null, purpose = 'node-key'): Uint8Array {
+  let k: { kty: string; seed: string };
+  try {
+    k = JSON.parse(readSecretText(path, purpose, sealer)) as { kty: string; seed: string };
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new HomeFileError(path, 'is not an Ed25519 seed file');
+    throw e;
+  }
   let seed: Uint8Array = new Uint8Array(0);
   try {
     if (typeof k.seed === 'string') seed = fromBase64Url(k.seed);
@@ -204,8 +236,14 @@ export function readKey(path: string): Uint8Array {
   return seed;
 }
 
-export function writeKey(path: string, seed: Uint8Array): void {
-  writeSecret(path, JSON.stringify({ kty: 'ed25519-seed', seed: toBase64Url(seed) }) + '\n');
+export function writeKey(
+  path: string,
+  seed: Uint8Array,
+  sealer: Sealer | null = null,
+  purpose = 'node-key',
+): void {
+  const content = JSON.stringify({ kty: 'ed25519-seed', seed: toBase64Url(seed) }) + '\n';
+  writeSealedSecret(path, purpose, content, sealer);
 }
 
 /**
@@ -223,19 +261,33 @@ export function checkHome(dir: string): void {
   for (const file of walk(dir)) {
     if (file.endsWith('.json') || file === join(dir, 'keys', 'events-secret')) readJson(file);
     else if (file.endsWith('.pem')) readPem(file);
-    else if (file.endsWith('.key')) readKey(file);
+    // A sealed key is checked when it is unsealed (a damaged blob fails its GCM tag).
+    else if (file.endsWith('.key') && !isSealedFile(readJson(file))) readKey(file);
   }
 }
 
-/** Loads a home's genesis, node configuration and node key, after {@link checkHome}. */
-export function loadHome(dir: string): { genesis: Genesis; config: NodeConfig; nodeKey: Uint8Array } {
+/**
+ * Loads a home's genesis, node configuration and node key, after {@link checkHome}; the node key
+ * is unsealed with `sealer` (a sealed key without one is refused naming what is missing).
+ */
+export function loadHome(
+  dir: string,
+  sealer: Sealer | null = null,
+): { genesis: Genesis; config: NodeConfig; nodeKey: Uint8Array } {
   const p = homePaths(dir);
   if (existsSync(dir)) checkHome(dir);
   return {
     genesis: readJson<Genesis>(p.genesis),
     config: readJson<NodeConfig>(p.nodeConfig),
-    nodeKey: readKey(p.nodeKey),
+    nodeKey: readKey(p.nodeKey, sealer),
   };
+}
+
+/** A home's genesis and node configuration only (no secret is read). */
+export function loadHomeConfig(dir: string): { genesis: Genesis; config: NodeConfig } {
+  const p = homePaths(dir);
+  if (existsSync(dir)) checkHome(dir);
+  return { genesis: readJson<Genesis>(p.genesis), config: readJson<NodeConfig>(p.nodeConfig) };
 }
 
 /**

@@ -38,6 +38,8 @@ import { openDatabase } from '../store/ledger-store.js';
 import { auditEventBundle } from './audit-event.js';
 import { EventIndex, SUPPLY_FEED, type PatientEvent } from './event-index.js';
 import { EventStreams } from './streams.js';
+import type { Sealer } from '../sealer.js';
+import { sealStoredWebhookSecrets, webhookSecrets } from './webhook-secrets.js';
 import { EventTokens, EVENTS_TOKEN_TTL_MS, loadOrCreateEventsSecret } from './tokens.js';
 import {
   WebhookDeliverer,
@@ -57,9 +59,11 @@ export interface EventsServiceOptions {
    * Webhook delivery knobs (timers, retry delays and bounds, timeout, transport) and `allow`,
    * the internal targets admitted anyway (node.json `webhooks.allow`).
    */
-  webhooks?: Omit<WebhookOptions, 'clock' | 'log' | 'creatorActive'>;
+  webhooks?: Omit<WebhookOptions, 'clock' | 'log' | 'creatorActive' | 'secrets'>;
   /** Resolves webhook host names at creation (tests). */
   lookup?: Lookup;
+  /** Seals the events secret and webhook secrets at rest (ADR 0015); none: stored as they are. */
+  sealer?: Sealer | null;
 }
 
 /** Paths of the events files in a node home. */
@@ -101,7 +105,7 @@ export class EventsService {
     const log = opts.log ?? (() => {});
     const paths = eventsPaths(home);
     const tokens = new EventTokens(
-      loadOrCreateEventsSecret(paths.secret),
+      loadOrCreateEventsSecret(paths.secret, opts.sealer ?? null),
       clock,
       opts.tokenTtlMs ?? EVENTS_TOKEN_TTL_MS,
     );
@@ -123,12 +127,15 @@ export class EventsService {
     });
     // Set once the service exists: the deliverer asks it whether a creator may still follow.
     const self: { service?: EventsService } = {};
+    const sealer = opts.sealer ?? null;
     const webhooks = new WebhookDeliverer(db, index, {
       ...opts.webhooks,
       clock,
       log,
       creatorActive: (member, subject) => self.service?.mayFollow(member, subject) ?? true,
+      secrets: webhookSecrets(sealer),
     });
+    sealStoredWebhookSecrets(db, sealer);
     node.metrics.gauge('healthledger_event_streams', () => streams.size);
     node.metrics.gauge('healthledger_webhook_subscriptions', () => webhooks.size);
     node.metrics.gauge('healthledger_events_indexed_height', () => index.indexedHeight);

@@ -16,7 +16,8 @@ import { fromBase64Url, toBase64Url } from '../../protocol/bytes.js';
 import { SUPPLY_FEED } from './event-index.js';
 import { HealthLedgerError } from '../../protocol/errors.js';
 import { MEMBER_ID_PATTERN } from '../../protocol/tx.js';
-import { HomeFileError, readJson, writeSecret } from '../home.js';
+import { HomeFileError, readSecretText, writeSealedSecret } from '../home.js';
+import type { Sealer } from '../sealer.js';
 import type { Clock } from '../ordering/orderer.js';
 
 /** How long an events token is valid. */
@@ -25,10 +26,10 @@ export const EVENTS_TOKEN_TTL_MS = 15 * 60_000;
 const PREFIX = 'hlev2';
 const MAC_LABEL = 'healthledger/events-token/v2\n';
 
-/** Reads the node's events secret, creating it (0600) on first use. */
-export function loadOrCreateEventsSecret(path: string): Uint8Array {
+/** Reads the node's events secret (sealed under `sealer` when one is configured), creating it (0600) on first use. */
+export function loadOrCreateEventsSecret(path: string, sealer: Sealer | null = null): Uint8Array {
   if (existsSync(path)) {
-    const k = readJson<{ kty?: string; secret?: string }>(path);
+    const k = JSON.parse(readSecretText(path, 'events-secret', sealer)) as { kty?: string; secret?: string };
     let secret: Uint8Array = new Uint8Array(0);
     try {
       if (typeof k.secret === 'string') secret = fromBase64Url(k.secret);
@@ -40,7 +41,8 @@ export function loadOrCreateEventsSecret(path: string): Uint8Array {
     return secret;
   }
   const secret = new Uint8Array(randomBytes(32));
-  writeSecret(path, JSON.stringify({ kty: 'hmac-sha256', secret: toBase64Url(secret) }) + '\n');
+  const content = JSON.stringify({ kty: 'hmac-sha256', secret: toBase64Url(secret) }) + '\n';
+  writeSealedSecret(path, 'events-secret', content, sealer);
   return secret;
 }
 

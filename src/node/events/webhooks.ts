@@ -99,6 +99,8 @@ export interface WebhookOptions {
   /** Whether a subscription's creator may still follow (not revoked); checked before each delivery. */
   creatorActive?: (member: string, subject: string) => boolean;
   log?: (event: string, fields: Record<string, unknown>) => void;
+  /** Seals secrets at rest (ADR 0015, `webhook-secrets.ts`); default: stored as given. */
+  secrets?: { seal(id: string, secret: string): string; unseal(id: string, stored: string): string };
 }
 
 /** `t=<ms>,v1=<hex HMAC-SHA256(secret, t + "." + body)>` */
@@ -393,7 +395,7 @@ export class WebhookDeliverer {
       )
       .all() as (SubRow & { attempts: number; firstFailureMs: number | null })[];
     for (const r of rows) {
-      const s = this.add(r);
+      const s = this.add({ ...r, secret: this.opts.secrets?.unseal(r.id, r.secret) ?? r.secret });
       s.attempt = r.attempts;
       s.firstFailureMs = r.firstFailureMs;
     }
@@ -413,12 +415,13 @@ export class WebhookDeliverer {
   create(patient: string, url: string, createdBy: string): { id: string; secret: string } {
     const id = randomUUID();
     const secret = randomBytes(32).toString('hex');
+    const stored = this.opts.secrets?.seal(id, secret) ?? secret;
     const cursor = this.feed.latestSeq();
     this.db
       .prepare(
         'INSERT INTO subscriptions (id, patient, url, secret, created_by, created_at_ms, cursor) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(id, patient, url, secret, createdBy, this.opts.clock.now(), cursor);
+      .run(id, patient, url, stored, createdBy, this.opts.clock.now(), cursor);
     const s = this.add({ id, patient, url, secret, cursor, createdBy });
     this.pump(s);
     return { id, secret };

@@ -2,7 +2,8 @@
  * The organization's custodian service identity, created and enrolled on first start of a
  * node home: an Ed25519 member certificate with role `custodian` (issued by the org CA, enrolled
  * by the org's admin) and an X25519 key pair whose public half is published on the ledger.
- * Keys stay in `keys/custodian.json` (0600).
+ * Keys stay in `keys/custodian.json` (0600), sealed under the node's KEK when one is configured
+ * (ADR 0015).
  * @module
  */
 import { existsSync, rmSync } from 'node:fs';
@@ -11,7 +12,14 @@ import { fromBase64Url, toBase64Url } from '../../../protocol/bytes.js';
 import { generateEncryptionKeyPair } from '../../../protocol/envelope.js';
 import { createTxBody, signTx, type JsonObject } from '../../../protocol/tx.js';
 import { HealthKeys } from '../contracts/model.js';
-import { HomeFileError, homePaths, readIdentity, readJson, writeSecret } from '../../../node/home.js';
+import {
+  HomeFileError,
+  homePaths,
+  readIdentity,
+  readSecretText,
+  writeSealedSecret,
+} from '../../../node/home.js';
+import type { Sealer } from '../../../node/sealer.js';
 import { createIdentity } from '../../../node/identities.js';
 import type { LedgerNode } from '../../../node/ledger-node.js';
 import type { Clock } from '../../../node/ordering/orderer.js';
@@ -47,6 +55,7 @@ export async function ensureCustodian(
   orgId: string,
   node: LedgerNode,
   clock: Clock,
+  sealer: Sealer | null = null,
 ): Promise<CustodianIdentity> {
   const path = join(dir, 'keys', 'custodian.json');
   if (!existsSync(path)) {
@@ -75,9 +84,18 @@ export async function ensureCustodian(
       encryptionPrivateKey: toBase64Url(enc.privateKey),
       encryptionPublicKey: toBase64Url(enc.publicKey),
     };
-    writeSecret(path, JSON.stringify(file, null, 2) + '\n');
+    writeSealedSecret(path, 'custodian', JSON.stringify(file, null, 2) + '\n', sealer);
   }
-  const f = readJson<CustodianFile>(path);
+  let f: CustodianFile;
+  try {
+    f = JSON.parse(readSecretText(path, 'custodian', sealer)) as CustodianFile;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new HomeFileError(path, 'is truncated or not valid JSON');
+    throw e;
+  }
+  // With a KEK, the custodian's signing key lives only in the sealed file: the identity file
+  // `createIdentity` wrote (the same key, in clear) goes.
+  if (sealer !== null) rmSync(homePaths(dir).identity(f.memberId), { force: true });
   const identity: CustodianIdentity = {
     memberId: f.memberId,
     signingKey: fromBase64Url(f.signingKey),

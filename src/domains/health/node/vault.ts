@@ -6,6 +6,7 @@
  * may write is the intake's business, who may read the gatekeeper's.
  * @module
  */
+import { KeyFileSealer } from '../../../node/sealer.js';
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Database as Db } from 'better-sqlite3';
@@ -81,6 +82,12 @@ export class RecordVault {
   private readonly blobs: BlobStore;
   /** Key-encryption key for the custodian's fast copy of each data key (derived; nothing new to store). */
   private readonly kek: Uint8Array;
+  /**
+   * Seals the patients' commitment secrets at rest (AES-256-GCM, the patient in the AAD), under a
+   * key derived from the custodian's decryption key: that key is itself sealed under the node's
+   * KEK (ADR 0015), so a copy of the data folder and home without the KEK opens no secret.
+   */
+  private readonly secrets: KeyFileSealer;
 
   /**
    * Opens (creating or migrating) the store at `dbPath`; blobs go to `blobDir` (default: `blobs`
@@ -129,6 +136,34 @@ export class RecordVault {
         32,
       ),
     );
+    this.secrets = new KeyFileSealer(
+      new Uint8Array(
+        hkdfSync(
+          'sha256',
+          custodian.encryption.privateKey,
+          new Uint8Array(0),
+          'healthledger/v1/patient-secrets',
+          32,
+        ),
+      ),
+      'custodian',
+    );
+    // Stores from before sealing kept the 32-byte secrets in clear: seal them (secure_delete zeroes
+    // the old cells), then checkpoint so no page holding one stays in the write-ahead log.
+    const clear = this.db
+      .prepare('SELECT patient, secret FROM patient_secrets WHERE length(secret) = 32')
+      .all() as { patient: string; secret: Buffer }[];
+    if (clear.length > 0) {
+      const update = this.db.prepare('UPDATE patient_secrets SET secret = ? WHERE patient = ?');
+      this.db.transaction(() => {
+        for (const r of clear) update.run(this.sealSecret(r.patient, r.secret), r.patient);
+      })();
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+  }
+
+  private sealSecret(patient: string, secret: Uint8Array): Buffer {
+    return Buffer.from(this.secrets.seal(`patient-secret|${patient}`, secret));
   }
 
   /** Closes the database. */
@@ -158,9 +193,11 @@ export class RecordVault {
     this.refuseErased(patient);
     const row = this.db.prepare('SELECT secret FROM patient_secrets WHERE patient = ?').get(patient) as
       { secret: Buffer } | undefined;
-    if (row) return row.secret;
+    if (row) return Buffer.from(this.secrets.unseal(`patient-secret|${patient}`, row.secret));
     const secret = randomBytes(32);
-    this.db.prepare('INSERT INTO patient_secrets (patient, secret) VALUES (?, ?)').run(patient, secret);
+    this.db
+      .prepare('INSERT INTO patient_secrets (patient, secret) VALUES (?, ?)')
+      .run(patient, this.sealSecret(patient, secret));
     return secret;
   }
 
