@@ -162,7 +162,12 @@ export const discloseAccess: Contract<DisclosurePayload> = {
     if (code !== null) return code;
     for (const r of d.records) {
       const e = readJson<RecordEntry>(ctx.get, HealthKeys.record(r.id));
-      if (e === undefined || e.patient !== d.patient || e.custodian !== ctx.signer.org || r.version > e.version)
+      if (
+        e === undefined ||
+        e.patient !== d.patient ||
+        e.custodian !== ctx.signer.org ||
+        r.version > e.version
+      )
         return 'UNKNOWN_RECORD';
     }
     return 'VALID';

@@ -24,11 +24,13 @@ export const HealthErrorCodes = registerErrorCodes({
   ACCESS_EXPIRED: { status: 403, message: 'The access grant has expired; request access again.' },
   ACCESS_ENDED: {
     status: 403,
-    message: 'The access grant was ended by the patient, a proxy or a reviewer (access.end); request access again.',
+    message:
+      'The access grant was ended by the patient, a proxy or a reviewer (access.end); request access again.',
   },
   CONSENT_REVOKED: {
     status: 403,
-    message: 'The consent the access grant was decided under was revoked or has lapsed: it releases nothing more.',
+    message:
+      'The consent the access grant was decided under was revoked or has lapsed: it releases nothing more.',
   },
   DISCLOSURE_NOT_COMMITTED: {
     status: 503,

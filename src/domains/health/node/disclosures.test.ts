@@ -46,7 +46,12 @@ async function patientWithRecords(name: string) {
   const p = await net.enroll('st-mary', name, 'patient');
   const kp = await generateEncryptionKeyPair();
   await net.client.sendAndVerify(p, 'member.set-encryption-key', { publicKey: toBase64Url(kp.publicKey) });
-  const blob = await net.client.health.putBlob(alice, p.memberId, 'application/pdf', new Uint8Array(2048).fill(7));
+  const blob = await net.client.health.putBlob(
+    alice,
+    p.memberId,
+    'application/pdf',
+    new Uint8Array(2048).fill(7),
+  );
   const doc = await net.client.health.writeRecord(alice, p.memberId, {
     resourceType: 'DocumentReference',
     status: 'current',
@@ -72,13 +77,17 @@ async function consentAndRequest(p: Identity) {
     validFromMs: now - 60_000,
     validUntilMs: now + H,
   });
-  const a = await net.client.sendAndVerify(erin, 'access.request', { patient: p.memberId, purpose: 'treatment' });
+  const a = await net.client.sendAndVerify(erin, 'access.request', {
+    patient: p.memberId,
+    purpose: 'treatment',
+  });
   assert.equal(a.code, 'VALID');
   return a.txId;
 }
 
 const rest = (accessTxId: string) => net.client.health.releaseRecords(erin, accessTxId);
-const fhir = (accessTxId: string) => net.records.readPlain(net.client.sign(erin, 'fhir.read', { accessTxId }));
+const fhir = (accessTxId: string) =>
+  net.records.readPlain(net.client.sign(erin, 'fhir.read', { accessTxId }));
 const blob = (accessTxId: string, blobId: string) => net.client.health.getBlob(erin, accessTxId, blobId);
 
 test('revocation ends a grant obtained before it: REST release, FHIR read and blobs are refused', async () => {
@@ -124,7 +133,10 @@ test('access.end: the patient ends a consented grant; the patient or a reviewer 
     });
     assert.equal(bg.code, 'VALID');
     await rest(bg.txId);
-    const e = await net.client.sendAndVerify(ender, 'access.end', { patient: p.memberId, accessTxId: bg.txId });
+    const e = await net.client.sendAndVerify(ender, 'access.end', {
+      patient: p.memberId,
+      accessTxId: bg.txId,
+    });
     assert.equal(e.code, 'VALID');
     await assert.rejects(rest(bg.txId), code('ACCESS_ENDED'));
   }
@@ -168,11 +180,18 @@ test('every release commits a disclosure (grant, requester, record ids and versi
   assert.equal(shown[0]!.detail['requester'], erin.memberId);
   assert.deepEqual([...(shown[0]!.detail['records'] as string[])].map((r) => r.split('@')[0]).sort(), ids);
   const { bundle } = await net.client.health.auditEvents(p.memberId, token);
-  const ae = bundle.entry!.map((e) => e.resource!).find((e) => e.subtype?.some((s) => s.code === 'disclosure'));
+  const ae = bundle
+    .entry!.map((e) => e.resource!)
+    .find((e) => e.subtype?.some((s) => s.code === 'disclosure'));
   assert.ok(ae, 'a disclosure AuditEvent');
-  const recordEntities = (ae.entity ?? []).filter((e) => e.what?.identifier?.system === 'urn:healthledger:record');
+  const recordEntities = (ae.entity ?? []).filter(
+    (e) => e.what?.identifier?.system === 'urn:healthledger:record',
+  );
   assert.deepEqual(recordEntities.map((e) => e.what!.identifier!.value).sort(), ids);
-  assert.ok(ae.agent.some((a) => a.who?.identifier?.value === erin.memberId), 'the recipient is an agent');
+  assert.ok(
+    ae.agent.some((a) => a.who?.identifier?.value === erin.memberId),
+    'the recipient is an agent',
+  );
 });
 
 test('no disclosure committed, no data released', async () => {

@@ -236,12 +236,19 @@ export class Gatekeeper {
       const out: Resource[] = [];
       for (const row of rows) {
         const r = JSON.parse(fromUtf8(await this.deps.vault.open(row, grant.patient))) as Resource;
-        out.push({ ...r, id: row.id, meta: { ...(r.meta ?? {}), versionId: String(row.version) } } as Resource);
+        out.push({
+          ...r,
+          id: row.id,
+          meta: { ...(r.meta ?? {}), versionId: String(row.version) },
+        } as Resource);
       }
       return out;
     };
     // The disclosure commits while the records decrypt; nothing leaves before both are done.
-    const [resources, disclosures] = await Promise.all([open(), this.disclose(grant, signer.id, 'fhir', rows)]);
+    const [resources, disclosures] = await Promise.all([
+      open(),
+      this.disclose(grant, signer.id, 'fhir', rows),
+    ]);
     this.deps.log('records.read', {
       requester: signer.id,
       accessTxId: grant.txId,
