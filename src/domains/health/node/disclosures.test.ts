@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toBase64Url } from '../../../protocol/bytes.js';
+import { toBase64Url, utf8 } from '../../../protocol/bytes.js';
 import { generateEncryptionKeyPair } from '../../../protocol/envelope.js';
 import type { HealthLedgerError } from '../../../protocol/errors.js';
 import type { Block } from '../../../protocol/block.js';
@@ -88,6 +88,14 @@ async function consentAndRequest(p: Identity) {
 const rest = (accessTxId: string) => net.client.health.releaseRecords(erin, accessTxId);
 const fhir = (accessTxId: string) =>
   net.records.readPlain(net.client.sign(erin, 'fhir.read', { accessTxId }));
+/** `GET /fhir/Patient/$everything` over the FHIR edge. */
+const everything = (accessTxId: string) =>
+  net.app.inject({
+    url: '/fhir/Patient/$everything',
+    headers: {
+      authorization: `HealthLedger ${toBase64Url(utf8(JSON.stringify(net.client.sign(erin, 'fhir.read', { accessTxId }))))}`,
+    },
+  });
 const blob = (accessTxId: string, blobId: string) => net.client.health.getBlob(erin, accessTxId, blobId);
 
 test('revocation ends a grant obtained before it: REST release, FHIR read and blobs are refused', async () => {
@@ -95,6 +103,9 @@ test('revocation ends a grant obtained before it: REST release, FHIR read and bl
   const grant = await consentAndRequest(p);
   assert.equal((await rest(grant)).release.records.length, 2);
   assert.equal((await fhir(grant)).resources.length, 2);
+  const before = await everything(grant);
+  assert.equal(before.statusCode, 200, before.body);
+  assert.equal((before.json() as { total: number }).total, 2);
   assert.equal((await blob(grant, blobId)).status, 200);
 
   assert.equal(
@@ -103,6 +114,10 @@ test('revocation ends a grant obtained before it: REST release, FHIR read and bl
   );
   await assert.rejects(rest(grant), code('CONSENT_REVOKED'));
   await assert.rejects(fhir(grant), code('CONSENT_REVOKED'));
+  const afterRevoke = await everything(grant);
+  assert.equal(afterRevoke.statusCode, 403);
+  assert.match(afterRevoke.body, /CONSENT_REVOKED/);
+  assert.doesNotMatch(afterRevoke.body, /Glucose/);
   await assert.rejects(blob(grant, blobId), code('CONSENT_REVOKED'));
 });
 
@@ -160,8 +175,9 @@ test('every release commits a disclosure (grant, requester, record ids and versi
   );
   assert.doesNotMatch(JSON.stringify(d.payload), /Glucose|mg\/dL/);
 
-  await fhir(grant);
+  assert.equal((await everything(grant)).statusCode, 200);
   assert.equal(ofGrant().length, 2);
+  assert.equal(ofGrant()[1]!.payload['channel'], 'fhir');
   await (await blob(grant, blobId)).arrayBuffer();
   assert.equal(ofGrant().length, 3);
   assert.equal(ofGrant()[2]!.payload['blobId'], blobId);
@@ -206,6 +222,9 @@ test('no disclosure committed, no data released', async () => {
   try {
     await assert.rejects(rest(grant));
     await assert.rejects(fhir(grant));
+    const e = await everything(grant);
+    assert.equal(e.statusCode, 503);
+    assert.doesNotMatch(e.body, /Glucose/);
     await assert.rejects(blob(grant, blobId));
   } finally {
     node.submit = submit;
