@@ -56,6 +56,11 @@ export const ContractCodes = {
     'Access denied: a sensitive category was requested that the consent does not name explicitly.',
   PATIENT_ERASED:
     "Access denied: the patient's records were erased (crypto-shredded) or erasure is under way.",
+  ACCESS_NOT_FOUND: 'No committed access grant with this transaction id for this patient (and requester).',
+  ACCESS_ENDED: 'The access grant was ended (access.end): it releases nothing more.',
+  ACCESS_EXPIRED: "The access grant's lifetime is over at the block's time.",
+  UNKNOWN_RECORD:
+    'A record named is not registered for this patient by the signing custodian at that version.',
   NOT_EMERGENCY_PRACTITIONER: 'Break-glass needs a practitioner whose certificate carries an emergency role.',
   NOT_CUSTODIAN: "Only the organization's custodian service may register records or complete erasure.",
   RECORD_VERSION_CONFLICT:

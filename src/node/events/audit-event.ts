@@ -15,6 +15,8 @@
  * | `source` | `site` = chain id, `observer.identifier` = `urn:healthledger:node` + node id, type security-source-type `4` (application server) |
  * | `entity[0]` | the patient: `what.identifier` = `urn:healthledger:member` + the patient's pseudonymous member id; audit-entity-type `1` Person, object-role `1` Patient |
  * | `entity[1]` | the ledger entry: `what.identifier` = `urn:healthledger:tx` + txId; audit-entity-type `2` System Object, object-role `4` Domain Resource; `detail` = `txId`, `height`, `seq`, `type`, `code` and the event's non-health detail (consent id, record id, …) |
+ * | `agent[1]` | disclosures only: the recipient (`requester`), type `IRCP`, `requestor: false` — `agent[0]` is the custodian that released |
+ * | `entity[2…]` | disclosures only: each record version released, `what.identifier` = `urn:healthledger:record` + record id, `detail` `version`; audit-entity-type `2`, object-role `3` Report |
  *
  * Each entry's `txId` gives a receipt with an inclusion proof (`GET /v1/transactions/:txId`);
  * the SDK's `auditEvents` verifies every one and checks the AuditEvent matches what it proves.
@@ -31,10 +33,13 @@ export const TX_SYSTEM = 'urn:healthledger:tx';
 export const NODE_SYSTEM = 'urn:healthledger:node';
 export const KIND_SYSTEM = 'urn:healthledger:event-kind';
 export const TX_TYPE_SYSTEM = 'urn:healthledger:tx-type';
+export const RECORD_SYSTEM = 'urn:healthledger:record';
 
 const ACTIONS: Record<HealthTxType, NonNullable<AuditEvent['action']>> = {
   'access.request': 'R',
   'access.break-glass': 'R',
+  'access.disclose': 'R',
+  'access.end': 'U',
   'consent.grant': 'C',
   'record.register': 'C',
   'consent.revoke': 'U',
@@ -77,6 +82,8 @@ function purposes(e: PatientEvent): CodeableConcept[] | undefined {
 /** One event as a BALP-shaped FHIR R4 AuditEvent. */
 export function toAuditEvent(e: PatientEvent, source: AuditSource): AuditEvent {
   const read = e.type === 'access.request' || e.type === 'access.break-glass';
+  const disclosed = e.type === 'access.disclose' ? disclosedRecords(e) : [];
+  const recipient = e.type === 'access.disclose' ? e.detail['requester'] : undefined;
   const purposeOfEvent = purposes(e);
   const detail = [
     { type: 'txId', valueString: e.txId },
@@ -114,6 +121,15 @@ export function toAuditEvent(e: PatientEvent, source: AuditSource): AuditEvent {
         requestor: true,
         ...(purposeOfEvent ? { purposeOfUse: purposeOfEvent } : {}),
       },
+      ...(typeof recipient === 'string'
+        ? [
+            {
+              type: { coding: [{ system: PARTICIPATION, code: 'IRCP', display: 'information recipient' }] },
+              who: { identifier: { system: MEMBER_SYSTEM, value: recipient } },
+              requestor: false,
+            },
+          ]
+        : []),
     ],
     source: {
       site: source.chainId,
@@ -154,8 +170,28 @@ export function toAuditEvent(e: PatientEvent, source: AuditSource): AuditEvent {
         description: 'HealthLedger transaction (prove it with GET /v1/transactions/{txId})',
         detail,
       },
+      ...disclosed.map(({ id, version }) => ({
+        what: { identifier: { system: RECORD_SYSTEM, value: id } },
+        type: {
+          system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type',
+          code: '2',
+          display: 'System Object',
+        },
+        role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '3', display: 'Report' },
+        detail: [{ type: 'version', valueString: version }],
+      })),
     ],
   };
+}
+
+/** The record versions a disclosure names (`id@version` in its detail). */
+function disclosedRecords(e: PatientEvent): { id: string; version: string }[] {
+  const r = e.detail['records'];
+  if (!Array.isArray(r)) return [];
+  return r.flatMap((x) => {
+    const at = x.lastIndexOf('@');
+    return at > 0 ? [{ id: x.slice(0, at), version: x.slice(at + 1) }] : [];
+  });
 }
 
 /** A searchset Bundle of AuditEvents; `next` is the link to the following page, if any. */

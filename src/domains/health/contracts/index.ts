@@ -15,6 +15,7 @@ import {
 } from './consent.js';
 import { completeErasure, registerRecord, requestErasure } from './records.js';
 import { breakGlass, requestAccess } from './access.js';
+import { discloseAccess, endAccess } from './disclosure.js';
 
 /** Every health contract, in registry order. */
 export const contracts: readonly Contract<never>[] = [
@@ -29,6 +30,8 @@ export const contracts: readonly Contract<never>[] = [
   registerRecord as Contract<never>,
   requestAccess as Contract<never>,
   breakGlass as Contract<never>,
+  endAccess as Contract<never>,
+  discloseAccess as Contract<never>,
   requestErasure as Contract<never>,
   completeErasure as Contract<never>,
 ];

@@ -19,7 +19,12 @@ export { PURPOSES, SENSITIVE_CATEGORIES, type Purpose, type SensitiveCategory };
 
 /** Longest break-glass access. */
 export const MAX_BREAK_GLASS_MS = 24 * 3600_000;
-/** How long a consent-based access grant lets the requester fetch the records. */
+/**
+ * How long a consent-based (or self) access grant lets the requester fetch the records — at most:
+ * it ends sooner when the consent it was decided under is revoked or lapses, or on `access.end`.
+ * Break-glass grants last the `durationMs` asked for (at most {@link MAX_BREAK_GLASS_MS}), ended
+ * sooner likewise by `access.end` (the patient, a proxy or a reviewer).
+ */
 export const ACCESS_GRANT_TTL_MS = 15 * 60_000;
 
 /** Who a consent is for. */
@@ -146,6 +151,8 @@ export const HealthKeys = {
   recordVersion: (id: string, v: number) => `record-version/${id}/${v}`,
   access: (txId: string) => `access/${txId}`,
   review: (txId: string) => `review/${txId}`,
+  /** An access grant ended early (`access.end`). */
+  accessEnd: (txId: string) => `access-end/${txId}`,
   erasure: (patient: string) => `erasure/${patient}`,
   encryptionKey: (memberId: string) => `enc-key/${memberId}`,
 } as const;

@@ -22,6 +22,20 @@ export const HealthErrorCodes = registerErrorCodes({
       'No committed access grant for this requester under that transaction id (it was denied, or is not theirs).',
   },
   ACCESS_EXPIRED: { status: 403, message: 'The access grant has expired; request access again.' },
+  ACCESS_ENDED: {
+    status: 403,
+    message:
+      'The access grant was ended by the patient, a proxy or a reviewer (access.end); request access again.',
+  },
+  CONSENT_REVOKED: {
+    status: 403,
+    message:
+      'The consent the access grant was decided under was revoked or has lapsed: it releases nothing more.',
+  },
+  DISCLOSURE_NOT_COMMITTED: {
+    status: 503,
+    message: 'The disclosure could not be committed to the ledger, so nothing was released; try again.',
+  },
   PATIENT_ERASED: { status: 410, message: "The patient's records were erased (crypto-shredded)." },
   ERASURE_NOT_REQUESTED: {
     status: 409,

@@ -6,6 +6,12 @@
  * and covers only the records in the grant's scope; records leave re-wrapped to the requester's
  * published key (or decrypted, for FHIR clients over TLS). Every refusal is logged, without
  * health data.
+ *
+ * The grant must still be in force at release time ({@link grantInForce}): a revoked or lapsed
+ * consent, or an `access.end`, stops it at once. And every release is accounted for before any
+ * byte leaves: an `access.disclose` transaction (the grant, the requester, the record ids and
+ * versions — no health data) is committed first, through the node's normal batching, and its
+ * contract checks the grant once more at that block. No committed disclosure, no release.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -22,6 +28,7 @@ import { HealthLedgerError } from '../../../protocol/errors.js';
 import type { MemberRecord } from '../../../contracts/contract.js';
 import type { Clock } from '../../../node/ordering/orderer.js';
 import { inScope } from '../contracts/access.js';
+import { MAX_DISCLOSED_RECORDS, grantInForce, type DisclosurePayload } from '../contracts/disclosure.js';
 import {
   HealthKeys,
   proxyAppointment,
@@ -51,6 +58,31 @@ export interface GatekeeperDeps {
   /** The context signed requests are verified in (fresh per request: it carries the time). */
   requestContext: () => SignedRequestContext;
   log: (event: string, fields: Record<string, unknown>) => void;
+  /**
+   * Commits disclosures signed by the custodian (one transaction each, submitted together) and
+   * resolves once they are committed, with each one's id and validation code.
+   */
+  disclose: (disclosures: DisclosurePayload[]) => Promise<{ txId: string; code: string }[]>;
+}
+
+/** The API error for a grant no longer in force (by the validation code saying why). */
+function notInForce(code: string): HealthLedgerError {
+  switch (code) {
+    case 'ACCESS_ENDED':
+      return new HealthLedgerError('ACCESS_ENDED');
+    case 'ACCESS_EXPIRED':
+      return new HealthLedgerError('ACCESS_EXPIRED');
+    case 'PATIENT_ERASED':
+      return new HealthLedgerError('PATIENT_ERASED');
+    case 'CONSENT_REVOKED':
+    case 'CONSENT_EXPIRED':
+      return new HealthLedgerError('CONSENT_REVOKED');
+    case 'NOT_PATIENT_OR_PROXY':
+    case 'ACCESS_NOT_FOUND':
+      return new HealthLedgerError('ACCESS_NOT_GRANTED');
+    default:
+      return new HealthLedgerError('DISCLOSURE_NOT_COMMITTED', `disclosure refused: ${code}`);
+  }
 }
 
 /** Resource types that may reference a binary (`urn:healthledger:blob:<id>`). */
@@ -73,7 +105,9 @@ export class Gatekeeper {
    * requester is the grantee, the grant has not expired, the patient is not erased. Returns the
    * latest version of every record of the patient here that the grant covers. Every path that
    * releases data calls this first.
-   * @throws HealthLedgerError ACCESS_NOT_GRANTED, ACCESS_EXPIRED, PATIENT_ERASED, INVALID_PAYLOAD, or a request error
+   * The grant must still be in force now: any committed revocation of its consent, lapse, or
+   * `access.end` stops it.
+   * @throws HealthLedgerError ACCESS_NOT_GRANTED, ACCESS_EXPIRED, ACCESS_ENDED, CONSENT_REVOKED, PATIENT_ERASED, INVALID_PAYLOAD, or a request error
    */
   check(request: unknown, type: string): GrantedRequest {
     const { signer, payload } = verifySignedRequest(request, type, this.deps.requestContext());
@@ -89,8 +123,9 @@ export class Gatekeeper {
     // No committed grant (a denial, or nothing at all): nothing is released.
     if (grant === undefined || grant.requester !== signer.id)
       return refuse(new HealthLedgerError('ACCESS_NOT_GRANTED'));
-    if (this.deps.clock.now() > grant.expiresAtMs) refuse(new HealthLedgerError('ACCESS_EXPIRED'));
-    if (get(HealthKeys.erasure(grant.patient)) !== undefined) refuse(new HealthLedgerError('PATIENT_ERASED'));
+    // Any revocation already committed counts: the next block is after it.
+    const why = grantInForce(get, grant, Number.MAX_SAFE_INTEGER, this.deps.clock.now());
+    if (why !== null) refuse(notInForce(why));
     // A proxy grant: released only within its own scope (below) and while the appointment is in force.
     if (grant.kind === 'proxy' && !proxyGrantInForce(get, grant, this.deps.clock.now()))
       refuse(new HealthLedgerError('ACCESS_NOT_GRANTED', 'the proxy appointment is no longer in force'));
@@ -101,6 +136,43 @@ export class Gatekeeper {
       return entry !== undefined && entry.version === row.version && inScope(grant, entry);
     });
     return { signer, grant, rows, payload };
+  }
+
+  /**
+   * Commits the disclosure of `records` (ids and versions) under `grant` to `requester`, and
+   * returns only once it is committed VALID; otherwise throws and nothing may be released.
+   */
+  private async disclose(
+    grant: AccessGrant,
+    requester: string,
+    channel: DisclosurePayload['channel'],
+    records: { id: string; version: number }[],
+    blobId?: string,
+  ): Promise<string[]> {
+    const payloads: DisclosurePayload[] = [];
+    for (let i = 0; i === 0 || i < records.length; i += MAX_DISCLOSED_RECORDS)
+      payloads.push({
+        patient: grant.patient,
+        accessTxId: grant.txId,
+        requester,
+        channel,
+        records: records.slice(i, i + MAX_DISCLOSED_RECORDS).map((r) => ({ id: r.id, version: r.version })),
+        ...(blobId === undefined ? {} : { blobId }),
+      });
+    let results: { txId: string; code: string }[];
+    try {
+      results = await this.deps.disclose(payloads);
+    } catch (e) {
+      this.deps.log('records.release.refused', { requester, code: 'DISCLOSURE_NOT_COMMITTED' });
+      throw new HealthLedgerError('DISCLOSURE_NOT_COMMITTED', (e as Error).message);
+    }
+    const failed = results.find((r) => r.code !== 'VALID');
+    if (failed !== undefined || results.length !== payloads.length) {
+      const err = notInForce(failed?.code ?? 'INTERNAL');
+      this.deps.log('records.release.refused', { requester, code: err.code });
+      throw err;
+    }
+    return results.map((r) => r.txId);
   }
 
   /**
@@ -124,7 +196,11 @@ export class Gatekeeper {
     }[] = [];
     try {
       const sealed = rows.map((row) => parseSealedRecord(JSON.parse(row.envelope)));
-      const keys = await Promise.all(rows.map((row, i) => vault.dataKeyOf(row, sealed[i]!, grant.patient)));
+      // The disclosure commits while the keys unwrap; nothing leaves before both are done.
+      const [keys, disclosures] = await Promise.all([
+        Promise.all(rows.map((row, i) => vault.dataKeyOf(row, sealed[i]!, grant.patient))),
+        this.disclose(grant, signer.id, 'release', rows),
+      ]);
       for (const [i, row] of rows.entries())
         items.push({
           id: row.id,
@@ -158,6 +234,7 @@ export class Gatekeeper {
         requester: signer.id,
         accessTxId: grant.txId,
         records: items.length,
+        disclosures,
       });
       return { grant, release };
     } finally {
@@ -172,19 +249,28 @@ export class Gatekeeper {
    */
   async readPlain(request: unknown): Promise<{ grant: AccessGrant; resources: Resource[] }> {
     const { signer, grant, rows } = this.check(request, 'fhir.read');
-    const resources: Resource[] = [];
-    for (const row of rows) {
-      const r = JSON.parse(fromUtf8(await this.deps.vault.open(row, grant.patient))) as Resource;
-      resources.push({
-        ...r,
-        id: row.id,
-        meta: { ...(r.meta ?? {}), versionId: String(row.version) },
-      } as Resource);
-    }
+    const open = async (): Promise<Resource[]> => {
+      const out: Resource[] = [];
+      for (const row of rows) {
+        const r = JSON.parse(fromUtf8(await this.deps.vault.open(row, grant.patient))) as Resource;
+        out.push({
+          ...r,
+          id: row.id,
+          meta: { ...(r.meta ?? {}), versionId: String(row.version) },
+        } as Resource);
+      }
+      return out;
+    };
+    // The disclosure commits while the records decrypt; nothing leaves before both are done.
+    const [resources, disclosures] = await Promise.all([
+      open(),
+      this.disclose(grant, signer.id, 'fhir', rows),
+    ]);
     this.deps.log('records.read', {
       requester: signer.id,
       accessTxId: grant.txId,
       records: resources.length,
+      disclosures,
     });
     return { grant, resources };
   }
@@ -205,18 +291,19 @@ export class Gatekeeper {
       throw new HealthLedgerError('NOT_FOUND', 'no such binary for this patient');
     // Released only if a record the grant covers points at it.
     const url = JSON.stringify(`urn:healthledger:blob:${blobId}`);
-    let referenced = false;
+    let referencedBy: RecordRow | undefined;
     for (const row of rows) {
       if (!BLOB_HOLDERS.has(row.resource_type)) continue;
       if (fromUtf8(await vault.open(row, grant.patient)).includes(url)) {
-        referenced = true;
+        referencedBy = row;
         break;
       }
     }
-    if (!referenced)
+    if (referencedBy === undefined)
       throw new HealthLedgerError('ACCESS_NOT_GRANTED', 'the grant covers no record referencing this binary');
+    const disclosures = await this.disclose(grant, signer.id, 'blob', [referencedBy], blobId);
     const stream = vault.openBlob(blobId, blob);
-    this.deps.log('records.blob.get', { requester: signer.id, blobId });
+    this.deps.log('records.blob.get', { requester: signer.id, blobId, disclosures });
     return { contentType: blob.content_type, size: blob.size, stream };
   }
 }

@@ -17,6 +17,8 @@ import { num, str, type EventDetail, type EventProjection } from '../../../node/
 const HEALTH_EVENT_KINDS = {
   'access.request': ['access.granted', 'access.denied'],
   'access.break-glass': ['break-glass', 'break-glass.denied'],
+  'access.end': ['access.ended', 'access.end.refused'],
+  'access.disclose': ['disclosure', 'disclosure.refused'],
   'consent.grant': ['consent.granted', 'consent.grant.refused'],
   'consent.revoke': ['consent.revoked', 'consent.revoke.refused'],
   'record.register': ['record.registered', 'record.register.refused'],
@@ -76,6 +78,28 @@ function detailOf(
       const ms = num(payload['durationMs']);
       put('durationMs', ms);
       if (code === 'VALID' && ms !== undefined) put('expiresAtMs', atMs + ms);
+      break;
+    }
+    case 'access.end':
+      put('accessTxId', str(payload['accessTxId'], 64));
+      break;
+    case 'access.disclose': {
+      // Ids only: which grant, to whom, through which channel, which record versions (`id@version`).
+      put('accessTxId', str(payload['accessTxId'], 64));
+      put('requester', str(payload['requester'], 129));
+      put('channel', str(payload['channel'], 16));
+      put('blobId', str(payload['blobId'], 128));
+      const r = payload['records'];
+      if (Array.isArray(r))
+        put(
+          'records',
+          r.flatMap((x: unknown) => {
+            const e = x as { id?: unknown; version?: unknown } | null;
+            const id = str(e?.id, 64);
+            const v = num(e?.version);
+            return id !== undefined && v !== undefined ? [`${id}@${v}`] : [];
+          }),
+        );
       break;
     }
     case 'consent.grant': {

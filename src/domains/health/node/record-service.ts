@@ -22,6 +22,8 @@ import '../core/errors.js';
 import type { LedgerNode } from '../../../node/ledger-node.js';
 import type { Clock } from '../../../node/ordering/orderer.js';
 import { HealthKeys, type AccessGrant } from '../contracts/model.js';
+import { createTxBody, signTx, type JsonObject } from '../../../protocol/tx.js';
+import type { DisclosurePayload } from '../contracts/disclosure.js';
 import { Gatekeeper } from './gatekeeper.js';
 import { RecordIntake, submitAsCustodian } from './intake.js';
 import {
@@ -57,8 +59,34 @@ export class RecordService {
       clock,
       requestContext,
       log,
+      disclose: (disclosures) => this.disclose(disclosures),
     });
     this.intake = new RecordIntake({ vault: this.vault, node, custodian, clock, requestContext, log });
+  }
+
+  /**
+   * Signs disclosures as the custodian and submits them together through the node's normal
+   * batching (concurrent releases share blocks); resolves once all are committed.
+   */
+  private async disclose(disclosures: DisclosurePayload[]): Promise<{ txId: string; code: string }[]> {
+    const txs = disclosures.map((payload) =>
+      signTx(
+        createTxBody({
+          chainId: this.node.chainId,
+          type: 'access.disclose',
+          payload: payload as unknown as JsonObject,
+          signer: this.custodian.memberId,
+          nowMs: this.clock.now(),
+        }),
+        this.custodian.signingKey,
+      ),
+    );
+    const results = await this.node.submit(txs, { wait: true, timeoutMs: 30_000 });
+    return results.map((r) => {
+      if (r.status === 'committed') return { txId: r.txId, code: r.commitment.code };
+      if (r.status === 'rejected') throw r.error;
+      throw new HealthLedgerError('DISCLOSURE_NOT_COMMITTED', 'disclosure not committed in time');
+    });
   }
 
   /** The organization this custodian serves. */

@@ -35,6 +35,10 @@ const EVENT_KINDS = [
   'proxies.set.refused',
   'break-glass-exclusions.set',
   'break-glass-exclusions.set.refused',
+  'access.ended',
+  'access.end.refused',
+  'disclosure',
+  'disclosure.refused',
 ];
 
 const KIND_TEXT: Record<string, string> = {
@@ -42,6 +46,8 @@ const KIND_TEXT: Record<string, string> = {
   'access.denied': 'Access denied',
   'break-glass': 'Emergency access (break-glass)',
   'break-glass.denied': 'Emergency access refused',
+  'access.ended': 'Access ended',
+  disclosure: 'Records disclosed',
   'consent.granted': 'Consent granted',
   'consent.revoked': 'Consent revoked',
   'record.registered': 'Record added',
