@@ -29,14 +29,14 @@ describe('healthledger CLI', () => {
       r.stdout,
       /7 organizations: st-mary, city-clinic, corner-pharmacy, acme-payer, novapharm, medsupply, health-authority/,
     );
-    // 2 custodian bootstrap + 15 membership and anchors + 8 records and consent + 4 parties + 9 EPCIS events + 5 glucose readings
-    assert.match(r.stdout, /verify: OK \(\d+ blocks, 43 transactions\)/);
+    // 2 custodian bootstrap + 15 membership and anchors + 8 records and consent + 1 disclosure (the release) + 4 parties + 9 EPCIS events + 5 glucose readings
+    assert.match(r.stdout, /verify: OK \(\d+ blocks, 44 transactions\)/);
     // A run stopped while seeding leaves its marker: the next run starts afresh and seeds everything.
     writeFileSync(join(tmp, 'demo', '.demo-seeding'), '');
     const again = run('demo', '--dir', join(tmp, 'demo'), '--port', String(port), '--once');
     assert.equal(again.status, 0, again.stderr);
     assert.match(again.stdout, /stopped while seeding .*: starting afresh/);
-    assert.match(again.stdout, /verify: OK \(\d+ blocks, 43 transactions\)/);
+    assert.match(again.stdout, /verify: OK \(\d+ blocks, 44 transactions\)/);
     assert.equal(existsSync(join(tmp, 'demo', '.demo-seeding')), false);
   });
 
